@@ -1,0 +1,2 @@
+#include <cstdio>
+int main() { std::puts("seek"); return 0; }
