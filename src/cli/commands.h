@@ -1,0 +1,16 @@
+// The subcommands. Each Register* adds its subcommand to `app` and sets `run` to execute it.
+#pragma once
+#include <functional>
+
+#include <CLI/CLI.hpp>
+
+namespace seek::cli {
+
+using Runner = std::function<int()>;
+
+void RegisterRun(CLI::App& app, Runner& run);
+void RegisterChat(CLI::App& app, Runner& run);
+void RegisterInfo(CLI::App& app, Runner& run);
+void RegisterTokenize(CLI::App& app, Runner& run);
+
+}  // namespace seek::cli

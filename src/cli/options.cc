@@ -1,0 +1,87 @@
+#include "cli/options.h"
+
+#include <cstdio>
+#include <unistd.h>
+
+#include "core/log.h"
+
+namespace seek::cli {
+namespace {
+
+template <typename T>
+struct FlagSpec {
+  const char* names;
+  const char* help;
+  std::optional<T> SamplingOptions::*field;
+};
+
+// The sampling flags, in one table. Defaults shown in help are seek's; a model's generation_config.json wins
+// over them, and a flag given on the command line wins over both.
+const FlagSpec<float> kFloatFlags[] = {
+    {"--temp", "temperature; 0 = greedy (default 0.8)", &SamplingOptions::temp},
+    {"--top-p", "top-p (nucleus) sampling; 1 = off (default 0.95)", &SamplingOptions::top_p},
+    {"--min-p", "min-p sampling; 0 = off (default 0.05)", &SamplingOptions::min_p},
+    {"--repeat-penalty", "penalise repeated tokens; 1 = off (default 1.0)", &SamplingOptions::repeat_penalty},
+    {"--presence-penalty", "presence penalty; 0 = off (default 0)", &SamplingOptions::presence_penalty},
+    {"--frequency-penalty", "frequency penalty; 0 = off (default 0)", &SamplingOptions::frequency_penalty},
+};
+const FlagSpec<int32_t> kIntFlags[] = {
+    {"--top-k", "top-k sampling; 0 = off (default 40)", &SamplingOptions::top_k},
+    {"--repeat-last-n", "tokens the penalties look back over; -1 = all (default 64)",
+     &SamplingOptions::repeat_last_n},
+};
+
+void PrintProgress(uint64_t done, uint64_t total) {
+  static int last = -1;
+  if (total == 0) return;
+  int pct = static_cast<int>(100.0 * static_cast<double>(done) / static_cast<double>(total));
+  if (pct == last) return;
+  last = pct;
+  std::fprintf(stderr, "\rloading model: %3d%% (%.1f / %.1f MB)", pct, done / 1e6, total / 1e6);
+  if (done >= total) std::fputc('\n', stderr);
+  std::fflush(stderr);
+}
+
+}  // namespace
+
+void AddModelOptions(CLI::App* app, ModelOptions& o, bool model_required) {
+  auto* m = app->add_option("-m,--model", o.model, "model: a GGUF file, a Hugging Face folder, or a llama2.c checkpoint");
+  if (model_required) m->required();
+  app->add_option("--tokenizer", o.tokenizer, "tokenizer to use instead of the model's (tokenizer.json, HF folder, GGUF, llama2.c tokenizer.bin)");
+  app->add_option("-t,--threads", o.threads, "threads (default: all cores)")->check(CLI::Range(0, 1024));
+  app->add_option("-c,--ctx-size", o.ctx, "context size in tokens (default: the model's, at most 4096)")
+      ->check(CLI::Range(0, 1 << 24));
+  app->add_flag("-v,--verbose", o.verbose, "print what is being done");
+}
+
+void AddSamplingOptions(CLI::App* app, SamplingOptions& o) {
+  for (const auto& f : kFloatFlags) app->add_option(f.names, o.*(f.field), f.help);
+  for (const auto& f : kIntFlags) app->add_option(f.names, o.*(f.field), f.help);
+  app->add_option("-s,--seed", o.seed, "random seed (default: random)");
+}
+
+SamplingParams ResolveSampling(const SamplingOptions& o, const SamplingParams& model_defaults) {
+  SamplingParams p = model_defaults;
+  if (o.temp) p.temperature = *o.temp;
+  if (o.top_p) p.top_p = *o.top_p;
+  if (o.min_p) p.min_p = *o.min_p;
+  if (o.repeat_penalty) p.repeat_penalty = *o.repeat_penalty;
+  if (o.presence_penalty) p.presence_penalty = *o.presence_penalty;
+  if (o.frequency_penalty) p.frequency_penalty = *o.frequency_penalty;
+  if (o.top_k) p.top_k = *o.top_k;
+  if (o.repeat_last_n) p.penalty_last_n = *o.repeat_last_n;
+  if (o.seed) p.seed = *o.seed;
+  return p;
+}
+
+int32_t ThreadCount(const ModelOptions& o) { return o.threads > 0 ? o.threads : ThreadPool::HardwareThreads(); }
+
+std::unique_ptr<Model> LoadModel(const ModelOptions& o) {
+  if (o.verbose) SetLogLevel(LogLevel::kInfo);
+  LoadOptions lo;
+  lo.tokenizer_path = o.tokenizer;
+  if (::isatty(STDERR_FILENO)) lo.progress = PrintProgress;
+  return Model::Load(o.model, lo);
+}
+
+}  // namespace seek::cli

@@ -1,0 +1,42 @@
+// Command-line options shared by the subcommands. Every flag's names, default and help text live in the tables
+// in options.cc, so `run`, `chat` (and later `serve`, `bench`) cannot drift apart. Names follow llama.cpp's
+// (-m, -p, -n, -c, -t, --temp, --top-k, --top-p, --min-p, --repeat-penalty, --seed ...) so habits carry over.
+#pragma once
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include <CLI/CLI.hpp>
+
+#include "core/thread_pool.h"
+#include "model/model.h"
+#include "runtime/sampler.h"
+
+namespace seek::cli {
+
+struct ModelOptions {
+  std::string model;      // -m: GGUF file, HF folder or llama2.c checkpoint
+  std::string tokenizer;  // --tokenizer: override
+  int32_t threads = 0;    // -t: 0 = all hardware threads
+  int32_t ctx = 0;        // -c: 0 = the model's training context, capped at 4096
+  bool verbose = false;
+};
+
+// Sampling flags: unset ones fall back to the model's generation_config.json, then seek's defaults.
+struct SamplingOptions {
+  std::optional<float> temp, top_p, min_p, repeat_penalty, presence_penalty, frequency_penalty;
+  std::optional<int32_t> top_k, repeat_last_n;
+  std::optional<uint64_t> seed;
+};
+
+void AddModelOptions(CLI::App* app, ModelOptions& o, bool model_required = true);
+void AddSamplingOptions(CLI::App* app, SamplingOptions& o);
+
+SamplingParams ResolveSampling(const SamplingOptions& o, const SamplingParams& model_defaults);
+
+// Loads the model with a progress bar on a terminal; applies -v.
+std::unique_ptr<Model> LoadModel(const ModelOptions& o);
+int32_t ThreadCount(const ModelOptions& o);
+
+}  // namespace seek::cli

@@ -1,0 +1,65 @@
+#include "kernels/ref/matmul.h"
+
+#include <vector>
+
+#include "core/error.h"
+#include "kernels/quant/quant.h"
+
+namespace seek {
+
+MatMulWeight AsMatMulWeight(const TensorView& w) {
+  SEEK_CHECK(w.ne[2] == 1 && w.ne[3] == 1);
+  return MatMulWeight{w.type, w.data, w.row_bytes(), w.ne[0], w.ne[1]};
+}
+
+namespace {
+
+// Rows [begin, end) for a single token: dot each quantized row with x directly.
+void MatVecRows(const MatMulWeight& w, const float* x, float* y, int64_t begin, int64_t end) {
+  const auto* base = static_cast<const uint8_t*>(w.data);
+  for (int64_t o = begin; o < end; ++o) y[o] = DotRowF32(w.type, base + o * w.row_bytes, x, w.n_in);
+}
+
+// Rows [begin, end) for n_tokens tokens: dequantize each row once, then dot it with every token.
+void MatMulRows(const MatMulWeight& w, const float* x, float* y, int64_t n_tokens, int64_t begin, int64_t end) {
+  thread_local std::vector<float> row;  // [n_in] the current weight row in fp32
+  row.resize(size_t(w.n_in));
+  const auto* base = static_cast<const uint8_t*>(w.data);
+  for (int64_t o = begin; o < end; ++o) {
+    const float* wr;
+    if (w.type == DType::kF32) {
+      wr = reinterpret_cast<const float*>(base + o * w.row_bytes);
+    } else {
+      DequantizeRow(w.type, base + o * w.row_bytes, row.data(), w.n_in);
+      wr = row.data();
+    }
+    for (int64_t t = 0; t < n_tokens; ++t) {
+      const float* xt = x + t * w.n_in;
+      float sum = 0;
+      for (int64_t i = 0; i < w.n_in; ++i) sum += wr[i] * xt[i];
+      y[t * w.n_out + o] = sum;
+    }
+  }
+}
+
+}  // namespace
+
+void MatMul(const MatMulWeight& w, const float* x, float* y, int64_t n_tokens, ThreadPool* pool) {
+  SEEK_CHECK(CanDequantize(w.type));
+  if (n_tokens <= 0 || w.n_out <= 0) return;
+  auto work = [&](int64_t begin, int64_t end, int) {
+    if (n_tokens == 1) {
+      MatVecRows(w, x, y, begin, end);
+    } else {
+      MatMulRows(w, x, y, n_tokens, begin, end);
+    }
+  };
+  // Grain of 16 rows keeps chunk boundaries away from each other's cache lines in y.
+  if (pool && pool->size() > 1) {
+    pool->ParallelFor(w.n_out, work, 16);
+  } else {
+    work(0, w.n_out, 0);
+  }
+}
+
+}  // namespace seek

@@ -1,0 +1,17 @@
+#include "model/blocks/mlp.h"
+
+#include "kernels/ref/matmul.h"
+#include "kernels/ref/ops.h"
+
+namespace seek {
+
+void SwiGluMlp(const LayerWeights& l, const float* x, int32_t n_tokens, float* gate, float* up, float* out,
+               ThreadPool* pool) {
+  const int64_t n_ff = l.ffn_gate.ne[1];
+  MatMul(l.ffn_gate, x, gate, n_tokens, pool);  // [n_tokens][n_ff]
+  MatMul(l.ffn_up, x, up, n_tokens, pool);      // [n_tokens][n_ff]
+  SwiGLU(gate, up, n_tokens * n_ff);
+  MatMul(l.ffn_down, gate, out, n_tokens, pool);  // [n_tokens][n_embd]
+}
+
+}  // namespace seek

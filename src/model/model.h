@@ -1,0 +1,95 @@
+// A loaded model (weights as views over the mmap, typed config, tokenizer, chat template) and a Context that
+// evaluates token sequences against one KV cache.
+//
+// Model::Load accepts a GGUF file, a Hugging Face folder or a llama2.c checkpoint (see formats/model_source.h).
+// The architecture (llama, qwen2, mistral-style; deepseek2 later) is chosen from the metadata and built from
+// shared blocks in model/blocks/, one file per architecture in model/arch/.
+#pragma once
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "core/thread_pool.h"
+#include "formats/model_source.h"
+#include "model/config.h"
+#include "runtime/sampler.h"
+#include "tokenizer/tokenizer.h"
+
+namespace seek {
+
+struct LoadOptions {
+  ProgressFn progress;         // called while the weights are read in
+  std::string tokenizer_path;  // override: a tokenizer.json, HF folder, GGUF, or llama2.c tokenizer.bin
+};
+
+class Model {
+ public:
+  // Throws seek::Error with a clear message (missing tensor, wrong shape, unsupported type/architecture...).
+  static std::unique_ptr<Model> Load(const std::string& path, const LoadOptions& options = {});
+  virtual ~Model();
+
+  const ModelConfig& config() const { return config_; }
+  const ModelSource& source() const { return *source_; }
+  // Tiny test models may have no tokenizer: has_tokenizer() is false and tokenizer() throws seek::Error
+  // ("model has no tokenizer; pass --tokenizer FILE").
+  bool has_tokenizer() const { return tokenizer_ != nullptr; }
+  const Tokenizer& tokenizer() const;
+  // The Jinja chat template (GGUF tokenizer.chat_template or tokenizer_config.json chat_template); "" if none.
+  const std::string& chat_template() const { return chat_template_; }
+  // Sampling defaults: generation_config.json when present, else seek's defaults.
+  const SamplingParams& default_sampling() const { return default_sampling_; }
+
+  // Parameter count (elements of all weight tensors).
+  int64_t n_params() const;
+  // Bytes of KV cache per token of context (all layers, at the cache's element type).
+  size_t kv_bytes_per_token() const;
+
+  // --- used by Context and the architecture files ---
+  struct Weights;  // model/weights.h
+  const Weights& weights() const { return *weights_; }
+
+ protected:
+  Model();
+  ModelConfig config_;
+  std::unique_ptr<ModelSource> source_;
+  std::unique_ptr<Tokenizer> tokenizer_;
+  std::string chat_template_;
+  SamplingParams default_sampling_;
+  std::unique_ptr<Weights> weights_;
+};
+
+// One sequence's state: KV cache (fp32 for now) and scratch buffers, all allocated up front for n_ctx tokens.
+class Context {
+ public:
+  // n_ctx <= 0 means the model's training context (capped at 4096). pool may be null (single thread).
+  Context(const Model& model, int32_t n_ctx, ThreadPool* pool);
+  ~Context();
+  Context(const Context&) = delete;
+  Context& operator=(const Context&) = delete;
+
+  // Evaluates `tokens` at positions [n_past(), n_past() + tokens.size()) and appends them to the KV cache.
+  // Returns the logits of the last token (n_vocab floats), or of every token (tokens.size() * n_vocab, row per
+  // token) when all_logits. Throws seek::Error when the context would overflow or a token id is out of range.
+  std::span<const float> Eval(std::span<const int32_t> tokens, bool all_logits = false);
+
+  int32_t n_past() const { return n_past_; }
+  int32_t n_ctx() const { return n_ctx_; }
+  // Forgets positions >= n (KV entries are simply overwritten later).
+  void Truncate(int32_t n);
+
+ private:
+  struct State;
+  const Model& model_;
+  ThreadPool* pool_;
+  int32_t n_ctx_;
+  int32_t n_past_ = 0;
+  std::unique_ptr<State> state_;
+};
+
+// The fp32, one-token-at-a-time reference forward pass (the oracle): dequantizes every weight to fp32 and runs
+// the architecture as plainly as run.c does. Returns logits for every position of `tokens` (row per token).
+std::vector<float> ReferenceForward(const Model& model, std::span<const int32_t> tokens);
+
+}  // namespace seek

@@ -1,0 +1,169 @@
+// The reference forward pass: the oracle every fast path is tested against. It follows llama2.c's run.c
+// (Karpathy, github.com/karpathy/llama2.c): one token at a time, every buffer fp32, each weight row
+// dequantized to fp32 right before use, dot products accumulated in double. It shares nothing with the fast
+// path beyond the weight views and the RoPE frequency formula (RopeInvFreq, checked on its own against
+// hand-computed values in blocks_test): its norm, RoPE rotation, attention, softmax and matmul are its own
+// plain loops, so a bug in model/blocks or kernels/ref shows up as a mismatch.
+#include <cmath>
+#include <vector>
+
+#include "core/error.h"
+#include "kernels/quant/quant.h"
+#include "model/blocks/rope.h"
+#include "model/model.h"
+#include "model/weights.h"
+
+namespace seek {
+
+namespace {
+
+// out[o] = W[o,:] . in for every row o of W ([n_in, n_out]).
+void RefMatVec(const TensorView& w, const float* in, float* out, std::vector<float>& row) {
+  const int64_t n_in = w.ne[0], n_out = w.ne[1];
+  row.resize(size_t(n_in));
+  for (int64_t o = 0; o < n_out; ++o) {
+    DequantizeRow(w.type, w.row(o), row.data(), n_in);
+    double sum = 0;
+    for (int64_t i = 0; i < n_in; ++i) sum += double(row[size_t(i)]) * in[i];
+    out[o] = float(sum);
+  }
+}
+
+// out = x / sqrt(mean(x^2) + eps) * w
+void RefRmsNorm(const float* x, const TensorView& w, float* out, int64_t n, float eps) {
+  const float* wf = static_cast<const float*>(w.data);  // bound as fp32
+  double ss = 0;
+  for (int64_t i = 0; i < n; ++i) ss += double(x[i]) * x[i];
+  const double scale = 1.0 / std::sqrt(ss / double(n) + double(eps));
+  for (int64_t i = 0; i < n; ++i) out[i] = float(x[i] * scale * wf[i]);
+}
+
+void RefSoftmax(float* x, int64_t n) {
+  double max = x[0];
+  for (int64_t i = 1; i < n; ++i) max = std::max(max, double(x[i]));
+  double sum = 0;
+  for (int64_t i = 0; i < n; ++i) sum += std::exp(double(x[i]) - max);
+  for (int64_t i = 0; i < n; ++i) x[i] = float(std::exp(double(x[i]) - max) / sum);
+}
+
+void RefAddBias(float* x, const TensorView& b) {
+  if (!b.data) return;
+  const float* bf = static_cast<const float*>(b.data);
+  for (int64_t i = 0; i < b.ne[0]; ++i) x[i] += bf[i];
+}
+
+// Rotates the first n_rot dims of each of n_heads heads of x for position pos.
+void RefRope(float* x, int32_t n_heads, int32_t head_dim, int32_t pos, const ModelConfig& c,
+             const std::vector<float>& inv_freq, double mscale) {
+  const int32_t half = c.rope.n_rot / 2;
+  for (int32_t h = 0; h < n_heads; ++h) {
+    float* hd = x + int64_t(h) * head_dim;
+    for (int32_t i = 0; i < half; ++i) {
+      const double angle = double(pos) * double(inv_freq[size_t(i)]);
+      const double fcr = std::cos(angle) * mscale, fci = std::sin(angle) * mscale;
+      // kNorm: the pair is (2i, 2i+1) as in run.c; kNeox: (i, i + n_rot/2) as HF's rotate_half.
+      float& a = c.rope.layout == RopeLayout::kNorm ? hd[2 * i] : hd[i];
+      float& b = c.rope.layout == RopeLayout::kNorm ? hd[2 * i + 1] : hd[i + half];
+      const double v0 = a, v1 = b;
+      a = float(v0 * fcr - v1 * fci);
+      b = float(v0 * fci + v1 * fcr);
+    }
+  }
+}
+
+}  // namespace
+
+std::vector<float> ReferenceForward(const Model& model, std::span<const int32_t> tokens) {
+  const ModelConfig& c = model.config();
+  const Model::Weights& w = model.weights();
+  const int32_t n = int32_t(tokens.size());
+  for (int32_t t = 0; t < n; ++t) {
+    if (tokens[size_t(t)] < 0 || tokens[size_t(t)] >= c.n_vocab) {
+      Fail("ReferenceForward: token id %d out of range [0, %d)", tokens[size_t(t)], c.n_vocab);
+    }
+  }
+  const int64_t dim = c.n_embd, q_dim = c.q_dim(), kv_dim = c.kv_dim(), head_dim = c.head_dim;
+  const int32_t kv_mul = c.n_head / c.n_head_kv;
+
+  // Run state, as run.c's RunState.
+  std::vector<float> x(static_cast<size_t>(dim));           // [n_embd] residual stream
+  std::vector<float> xb(static_cast<size_t>(dim));          // [n_embd] normed input
+  std::vector<float> q(static_cast<size_t>(q_dim));         // [n_head * head_dim]
+  std::vector<float> k(static_cast<size_t>(kv_dim));        // [n_head_kv * head_dim]
+  std::vector<float> v(static_cast<size_t>(kv_dim));        // [n_head_kv * head_dim]
+  std::vector<float> att_out(static_cast<size_t>(q_dim));   // [n_head * head_dim]
+  std::vector<float> xb2(static_cast<size_t>(dim));         // [n_embd]
+  std::vector<float> hb(static_cast<size_t>(c.n_ff));       // [n_ff]
+  std::vector<float> hb2(static_cast<size_t>(c.n_ff));      // [n_ff]
+  std::vector<float> att(static_cast<size_t>(n));           // [n] scores of one head
+  std::vector<float> row;                      // one dequantized weight row
+  std::vector<float> key_cache(size_t(c.n_layer) * n * kv_dim);    // [n_layer][n][kv_dim]
+  std::vector<float> value_cache(size_t(c.n_layer) * n * kv_dim);  // [n_layer][n][kv_dim]
+  std::vector<float> logits(size_t(n) * c.n_vocab);                // [n][n_vocab]
+
+  const std::vector<float> inv_freq =
+      RopeInvFreq(c.rope, w.rope_freqs.data ? static_cast<const float*>(w.rope_freqs.data) : nullptr);
+  const double mscale = RopeAttnFactor(c.rope);
+
+  for (int32_t pos = 0; pos < n; ++pos) {
+    const TensorView& emb = w.token_embd;
+    DequantizeRow(emb.type, emb.row(tokens[size_t(pos)]), x.data(), dim);
+
+    for (int32_t il = 0; il < c.n_layer; ++il) {
+      const LayerWeights& l = w.layers[size_t(il)];
+      RefRmsNorm(x.data(), l.attn_norm, xb.data(), dim, c.norm_eps);
+      RefMatVec(l.wq, xb.data(), q.data(), row);
+      RefMatVec(l.wk, xb.data(), k.data(), row);
+      RefMatVec(l.wv, xb.data(), v.data(), row);
+      RefAddBias(q.data(), l.bq);
+      RefAddBias(k.data(), l.bk);
+      RefAddBias(v.data(), l.bv);
+      RefRope(q.data(), c.n_head, c.head_dim, pos, c, inv_freq, mscale);
+      RefRope(k.data(), c.n_head_kv, c.head_dim, pos, c, inv_freq, mscale);
+
+      float* kc = key_cache.data() + (int64_t(il) * n + pos) * kv_dim;
+      float* vc = value_cache.data() + (int64_t(il) * n + pos) * kv_dim;
+      for (int64_t i = 0; i < kv_dim; ++i) kc[i] = k[size_t(i)], vc[i] = v[size_t(i)];
+
+      // Multi-head attention over positions [0, pos].
+      for (int32_t h = 0; h < c.n_head; ++h) {
+        const float* qh = q.data() + h * head_dim;
+        const int64_t kv_off = int64_t(h / kv_mul) * head_dim;
+        for (int32_t t = 0; t <= pos; ++t) {
+          const float* kt = key_cache.data() + (int64_t(il) * n + t) * kv_dim + kv_off;
+          double score = 0;
+          for (int64_t i = 0; i < head_dim; ++i) score += double(qh[i]) * kt[i];
+          att[size_t(t)] = float(score / std::sqrt(double(head_dim)));
+        }
+        RefSoftmax(att.data(), pos + 1);
+        float* oh = att_out.data() + h * head_dim;
+        for (int64_t i = 0; i < head_dim; ++i) {
+          double sum = 0;
+          for (int32_t t = 0; t <= pos; ++t) {
+            sum += double(att[size_t(t)]) * value_cache[size_t((int64_t(il) * n + t) * kv_dim + kv_off + i)];
+          }
+          oh[i] = float(sum);
+        }
+      }
+      RefMatVec(l.wo, att_out.data(), xb2.data(), row);
+      for (int64_t i = 0; i < dim; ++i) x[size_t(i)] += xb2[size_t(i)];
+
+      // SwiGLU feed-forward.
+      RefRmsNorm(x.data(), l.ffn_norm, xb.data(), dim, c.norm_eps);
+      RefMatVec(l.ffn_gate, xb.data(), hb.data(), row);
+      RefMatVec(l.ffn_up, xb.data(), hb2.data(), row);
+      for (int32_t i = 0; i < c.n_ff; ++i) {
+        const double g = hb[size_t(i)];
+        hb[size_t(i)] = float(g / (1.0 + std::exp(-g)) * hb2[size_t(i)]);
+      }
+      RefMatVec(l.ffn_down, hb.data(), xb2.data(), row);
+      for (int64_t i = 0; i < dim; ++i) x[size_t(i)] += xb2[size_t(i)];
+    }
+
+    RefRmsNorm(x.data(), w.output_norm, xb.data(), dim, c.norm_eps);
+    RefMatVec(w.output, xb.data(), logits.data() + int64_t(pos) * c.n_vocab, row);
+  }
+  return logits;
+}
+
+}  // namespace seek

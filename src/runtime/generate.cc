@@ -1,0 +1,156 @@
+#include "runtime/generate.h"
+
+#include <algorithm>
+#include <chrono>
+
+#include "core/error.h"
+
+namespace seek {
+namespace {
+
+double Now() {
+  using namespace std::chrono;
+  return duration<double>(steady_clock::now().time_since_epoch()).count();
+}
+
+bool IsEog(const Tokenizer& tok, int32_t id) {
+  const auto& eog = tok.eog_ids();
+  return std::find(eog.begin(), eog.end(), id) != eog.end() || id == tok.eos_id();
+}
+
+// Holds back text that might be the start of a stop string, and cuts at the first complete stop string.
+class StopMatcher {
+ public:
+  explicit StopMatcher(const std::vector<std::string>& stop) : stop_(stop) {}
+
+  // Appends `piece`; returns the text that is safe to emit now. Sets `stopped` when a stop string completed.
+  std::string Push(std::string_view piece, bool& stopped) {
+    pending_ += piece;
+    for (const std::string& s : stop_) {
+      if (s.empty()) continue;
+      size_t at = pending_.find(s);
+      if (at != std::string::npos) {
+        stopped = true;
+        std::string out = pending_.substr(0, at);
+        pending_.clear();
+        return out;
+      }
+    }
+    // Keep the longest suffix of pending_ that is a proper prefix of some stop string.
+    size_t keep = 0;
+    for (const std::string& s : stop_) {
+      for (size_t n = std::min(s.size() - (s.empty() ? 0 : 1), pending_.size()); n > keep; --n) {
+        if (pending_.compare(pending_.size() - n, n, s, 0, n) == 0) {
+          keep = n;
+          break;
+        }
+      }
+    }
+    std::string out = pending_.substr(0, pending_.size() - keep);
+    pending_.erase(0, pending_.size() - keep);
+    return out;
+  }
+  std::string Flush() { return std::exchange(pending_, std::string()); }
+
+ private:
+  const std::vector<std::string>& stop_;
+  std::string pending_;
+};
+
+}  // namespace
+
+const char* FinishReasonName(FinishReason r) {
+  switch (r) {
+    case FinishReason::kStop: return "stop";
+    case FinishReason::kLength: return "length";
+    case FinishReason::kContext: return "context";
+    case FinishReason::kCancelled: return "cancelled";
+  }
+  return "?";
+}
+
+size_t CommonPrefix(std::span<const int32_t> a, std::span<const int32_t> b) {
+  size_t n = 0;
+  while (n < a.size() && n < b.size() && a[n] == b[n]) ++n;
+  return n;
+}
+
+GenerateResult Generate(Context& ctx, const Tokenizer& tok, Sampler& sampler, std::vector<int32_t>& history,
+                        std::span<const int32_t> prompt, const GenerateOptions& options,
+                        const TextCallback& on_text) {
+  GenerateResult result;
+  if (prompt.empty()) Fail("empty prompt: nothing to condition on");
+  if (static_cast<int64_t>(prompt.size()) >= ctx.n_ctx())
+    Fail("prompt is %zu tokens but the context holds %d (use -c to raise it)", prompt.size(), ctx.n_ctx());
+
+  // Reuse the KV cache for the common prefix; always re-evaluate at least the last prompt token so that we
+  // have its logits.
+  size_t keep = std::min(CommonPrefix(history, prompt), prompt.size() - 1);
+  keep = std::min<size_t>(keep, ctx.n_past());
+  ctx.Truncate(static_cast<int32_t>(keep));
+  history.resize(keep);
+
+  sampler.Reset();
+  for (int32_t id : prompt) sampler.Accept(id);
+
+  double t0 = Now();
+  std::span<const float> logits;
+  for (size_t i = keep; i < prompt.size(); i += options.prompt_chunk) {
+    size_t n = std::min<size_t>(options.prompt_chunk, prompt.size() - i);
+    logits = ctx.Eval(prompt.subspan(i, n));
+    history.insert(history.end(), prompt.begin() + i, prompt.begin() + i + n);
+  }
+  result.n_prompt_eval = static_cast<int32_t>(prompt.size() - keep);
+  double t1 = Now();
+  result.prompt_seconds = t1 - t0;
+
+  StreamDecoder decoder(tok);
+  StopMatcher stops(options.stop);
+  std::vector<float> row;
+  bool stopped = false;
+  auto emit = [&](const std::string& text) {
+    if (text.empty()) return true;
+    result.text += text;
+    return on_text ? on_text(text) : true;
+  };
+
+  for (;;) {
+    if (options.n_predict >= 0 && static_cast<int32_t>(result.tokens.size()) >= options.n_predict) {
+      result.finish = FinishReason::kLength;
+      break;
+    }
+    if (ctx.n_past() >= ctx.n_ctx()) {
+      result.finish = FinishReason::kContext;
+      break;
+    }
+    row.assign(logits.begin(), logits.end());
+    const int32_t id = sampler.Sample(row);
+    sampler.Accept(id);
+    result.tokens.push_back(id);
+    if (!options.ignore_eos && IsEog(tok, id)) {
+      result.finish = FinishReason::kStop;
+      break;
+    }
+    std::string piece = stops.Push(decoder.Push(id), stopped);
+    if (!emit(piece)) {
+      result.finish = FinishReason::kCancelled;
+      break;
+    }
+    if (stopped) {
+      result.finish = FinishReason::kStop;
+      break;
+    }
+    const int32_t one[1] = {id};
+    logits = ctx.Eval(one);
+    history.push_back(id);
+  }
+  if (!stopped && result.finish != FinishReason::kCancelled) {
+    std::string rest = stops.Push(decoder.Flush(), stopped);
+    emit(rest);
+    if (!stopped) emit(stops.Flush());
+  }
+  result.gen_seconds = Now() - t1;
+  return result;
+}
+
+}  // namespace seek
