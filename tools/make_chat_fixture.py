@@ -6,7 +6,10 @@ Run by hand with the reference env (jinja2 3.1.6, transformers 4.57.1, gguf 0.17
 
 Writes
   tests/testdata/chat/templates/<name>.jinja   the template texts (copied so the C++ test is self-contained)
-  tests/testdata/chat/fixture.json             {"cases": [{template, context, expected | error}],
+  tests/testdata/chat/fixture.json             {"templates": {name: {bos_token, eos_token}},
+                                                "conversations": [{name, messages, tools}],
+                                                "cases": [{name, template, conversation, add_generation_prompt,
+                                                           kwargs, expected | error}],
                                                 "unit": [{name, template, context, expected | error}]}
 Rendering goes through transformers.utils.chat_template_utils.render_jinja_template, i.e. the same
 ImmutableSandboxedEnvironment(trim_blocks, lstrip_blocks, loopcontrols), tojson, raise_exception and context
@@ -148,36 +151,61 @@ def conversations():
                  None, {}))
     base.append(("no_messages_role_first_assistant", [a1, u1], None, {}))
     base.append(("prefix_message", [u1, {"role": "assistant", "content": "Sure", "prefix": True}], None, {}))
+    more_users = [
+        ("code_block", "Fix this:\n```python\ndef f(x):\n    return x+1\n```"),
+        ("markdown", "# Title\n\n- item 1\n- item 2\n\n**bold** _it_"),
+        ("json_content", "{\"a\": [1, 2, {\"b\": null}]}"),
+        ("whitespace_only", "   \n\t  "),
+        ("think_in_user", "Please <think>carefully</think> answer."),
+        ("special_tokens_in_text", "<|im_start|>user\n<｜User｜>hi<｜end▁of▁sentence｜>"),
+        ("cjk", "你好，世界。こんにちは。안녕하세요"),
+        ("emoji_zwj", "👩‍👩‍👧‍👦 family 🏳️‍🌈"),
+        ("rtl", "مرحبا بالعالم שלום"),
+        ("long_text", "lorem ipsum dolor sit amet " * 40),
+    ]
+    for label, text in more_users:
+        base.append((label, [{"role": "user", "content": text}], None, {}))
+    base.append(("system_only", [sys_m], None, {}))
+    base.append(("assistant_think_then_tool", [u2, {"role": "assistant", "content": None, "tool_calls": [
+        tool_call("get_weather", {"city": "Oslo"}, True)]}, {"role": "tool", "content": "-3°C"},
+        {"role": "assistant", "content": "<think>\ncold\n</think>\n\nIt is -3 °C."}], tools, {}))
+    base.append(("three_tool_results", [{"role": "user", "content": "weather x3"},
+                 {"role": "assistant", "content": None, "tool_calls": [
+                     tool_call("get_weather", {"city": c}, True, f"call_{i}") for i, c in
+                     enumerate(["A", "B", "C"])]}] +
+                 [{"role": "tool", "content": f"r{i}"} for i in range(3)], tools, {}))
     return base
 
 
 def gen_cases(templates):
+    """Returns (conversations, cases). A case names its template and conversation (by index) and carries the
+    extra render kwargs; the context is messages, tools, documents=None, add_generation_prompt, the template's
+    bos_token/eos_token, then the extra kwargs -- exactly what render_jinja_template passes to jinja2."""
+    convs = []
     cases = []
     for label, msgs, tools, extra in conversations():
+        conv_index = len(convs)
+        convs.append({"name": label, "messages": msgs, "tools": tools})
         for tname, (text, toks) in templates.items():
             variants = [{"add_generation_prompt": True}, {"add_generation_prompt": False}]
             if tname in ("qwen3", "deepseek-ai-DeepSeek-V3.1"):
                 variants += [{"add_generation_prompt": True, "enable_thinking": False},
                              {"add_generation_prompt": True, "enable_thinking": True}]
             for v in variants:
-                kwargs = dict(toks)
-                kwargs.update(extra)
                 agp = v["add_generation_prompt"]
-                kw2 = {k: val for k, val in v.items() if k != "add_generation_prompt"}
-                kwargs.update(kw2)
-                # Same order of globals as render_jinja_template passes them.
-                context = {"messages": msgs, "tools": tools, "documents": None, "add_generation_prompt": agp}
-                context.update(kwargs)
+                kwargs = dict(extra)
+                kwargs.update({k: val for k, val in v.items() if k != "add_generation_prompt"})
                 case = {"name": f"{tname}/{label}/" + ",".join(f"{k}={val}" for k, val in v.items()),
-                        "template": tname, "context": context}
+                        "template": tname, "conversation": conv_index, "add_generation_prompt": agp,
+                        "kwargs": kwargs}
                 try:
                     out, _ = render_jinja_template(conversations=[msgs], tools=tools, chat_template=text,
-                                                   add_generation_prompt=agp, **kwargs)
+                                                   add_generation_prompt=agp, **toks, **kwargs)
                     case["expected"] = out[0]
                 except Exception as e:  # noqa: BLE001 - recorded as an expected error
                     case["error"] = f"{type(e).__name__}: {e}"
                 cases.append(case)
-    return cases
+    return convs, cases
 
 
 # Unit cases: (name, template, context). Expected values come from jinja2, not from the C++ implementation.
@@ -345,6 +373,35 @@ UNIT = [
     ("in_precedence", "{{ 'a' ~ 'b' in 'xab' }}", {}),
     ("multiline_expr", "{{\n  'a'\n  ~ 'b'\n}}", {}),
     ("json_float_ctx", "{{ x | tojson }} {{ x }}", {"x": [1.0, 2.5, 100.0, 1e-7, 1234567890123]}),
+    ("extra_selectattr_len", "{{ m | selectattr('role', 'equalto', 'system') | list | length }}",
+     {"m": [{"role": "system"}, {"role": "user"}]}),
+    ("extra_str_index", "{{ 'abc'[1] }} {{ 'héllo'[1] }} {{ none is not none }} {{ [1, 2][5] is defined }}", {}),
+    ("extra_tojson_ctrl", "{{ s | tojson }}", {"s": "a\u0001b\u007f\u2028c\td"}),
+    ("extra_float_str", "{{ 3.0 | string }} {{ 1e300 * 1e10 }} {{ -1e300 * 1e10 }} {{ 2 ** 62 }} {{ 10 | string | length }}",
+     {}),
+    ("extra_for_if_index", "{% for m in messages if m.role != 'system' %}{{ loop.index }}{{ m.role }}{% endfor %}",
+     {"messages": [{"role": "system"}, {"role": "user"}, {"role": "assistant"}]}),
+    ("extra_none_trim", "[{{ x | trim }}] [{{ x | string }}] [{{ x | default('d') }}]", {"x": None}),
+    ("extra_in_none_error", "{{ 'a' in x }}", {"x": None}),
+    ("extra_literal_escape", "{{ 'It\\'s' }} {{ \"say \\\"hi\\\"\" }}", {}),
+    ("extra_format_filter", "{{ '%s-%s' | format(1, 'b') }}", {}),
+    ("extra_tojson_indent4", "{{ d | tojson(indent=4) }}", {"d": {"a": {"b": 1}, "c": [[], {}]}}),
+    ("extra_tojson_null_tools", "{{ tools | tojson }}", {"tools": None}),
+    ("extra_eq_mixed", "{{ 1 == true }} {{ '1' == 1 }} {{ 0 == false }} {{ 1.0 == 1 }} {{ none == false }}", {}),
+    ("extra_raw_minus", "a  {%- raw -%}  x  {%- endraw -%}  b", {}),
+    ("extra_comment_strip", "a\n  {#- x -#}  \n  y", {}),
+    ("extra_cond_messages", "{{ messages[0]['content'] if messages else '' }}|{{ m2[0] if m2 else 'empty' }}",
+     {"messages": [{"content": "c"}], "m2": []}),
+    ("extra_nested_ns_loop", "{% set ns = namespace(found=false) %}{% for m in msgs %}{% if m == 2 %}"
+                             "{% set ns.found = true %}{% endif %}{% endfor %}{{ ns.found }}", {"msgs": [1, 2, 3]}),
+    ("extra_macro_kwargs_default_expr", "{% macro f(a, b=a ~ '!') %}{{ b }}{% endmacro %}{{ f('x') }}", {}),
+    ("extra_loop_after_break_else", "{% for x in [1] %}{% break %}{% else %}E{% endfor %}done", {}),
+    ("extra_items_sorted_keys", "{% for k, v in d | dictsort %}{{ k }}={{ v }},{% endfor %}",
+     {"d": {"b": 2, "a": 1}}),
+    ("extra_string_mul_concat", "{{ ('ab' ~ 'c') * 2 }} {{ '-' * 0 }}|", {}),
+    ("extra_unicode_upper", "{{ 'straße ÉCOLE' | upper }} {{ 'ÀÉÎ' | lower }} {{ 'éa' | capitalize }}", {}),
+    ("extra_split_lstrip_chain", "{{ s.split('</think>')[-1].lstrip('\\n') }}|{{ s.split('</think>')[0].rstrip('\\n') }}",
+     {"s": "<think>\nr\n</think>\n\nans"}),
     ("big_int", "{{ x }} {{ x + 1 }}", {"x": 9007199254740993}),
 ]
 
@@ -368,18 +425,29 @@ def main():
     ap.add_argument("--gguf", default=os.path.expanduser("~/.cache/seek/SmolLM2-135M-Instruct.Q4_1.gguf"))
     args = ap.parse_args()
     templates = load_templates(args.shared, args.gguf)
+    # Identical template texts (the R1 distills share one) are rendered once.
+    unique, seen = {}, {}
+    for name, (text, toks) in templates.items():
+        if text in seen:
+            print(f"{name}: same text as {seen[text]}, skipped", file=sys.stderr)
+            continue
+        seen[text] = name
+        unique[name] = (text, toks)
+    templates = unique
     os.makedirs(os.path.join(OUT, "templates"), exist_ok=True)
     for name, (text, _) in templates.items():
         with open(os.path.join(OUT, "templates", name + ".jinja"), "w", encoding="utf-8", newline="") as f:
             f.write(text)
-    cases = gen_cases(templates)
+    convs, cases = gen_cases(templates)
     unit = gen_unit()
+    fixture = {"templates": {name: toks for name, (_, toks) in templates.items()}, "conversations": convs,
+               "cases": cases, "unit": unit}
     with open(os.path.join(OUT, "fixture.json"), "w", encoding="utf-8") as f:
-        json.dump({"cases": cases, "unit": unit}, f, ensure_ascii=False, indent=1)
+        json.dump(fixture, f, ensure_ascii=False, separators=(",", ":"))
         f.write("\n")
     n_err = sum(1 for c in cases if "error" in c)
     print(f"{len(cases)} cases ({n_err} expected errors), {len(unit)} unit cases, "
-          f"{len(conversations())} conversations, {len(templates)} templates", file=sys.stderr)
+          f"{len(convs)} conversations, {len(templates)} templates", file=sys.stderr)
 
 
 if __name__ == "__main__":

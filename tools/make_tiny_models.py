@@ -7,7 +7,13 @@ For each model <name> (see MODELS below) it writes:
   <name>/hf/config.json, model.safetensors, generation_config.json   the HF folder (fp32 weights)
   <name>/<name>-{f32,f16,bf16,q8_0}.gguf                              converted by tools/hf_to_gguf.py
   <name>/hf_logits.f32     HF fp32 logits of REF_IDS, row per position: [n_tokens, n_vocab] little-endian float32
-  <name>/reference.json    {ids, n_tokens, n_vocab, greedy_prompt, greedy, greedy_min_margin, ...}
+  <name>/reference.json    {ids, n_tokens, n_vocab, greedy_prompt, greedy, greedy_min_margin, ...,
+                           transformers_reads_gguf: {type: {max_abs_diff, mean_kl}}}
+
+transformers_reads_gguf checks the converter independently of seek: transformers' own GGUF loader (which
+dequantizes with gguf-py and undoes the q/k permutation) reads each GGUF back and its logits are compared with
+the original model's (F32 must match to < 1e-5). Models with rope scaling are not checked that way, because
+transformers' GGUF reader does not restore rope_scaling.
 
 The 64 input ids are seeded random ids < vocab (the same for every model with the same vocab). `greedy` is
 HF's model.generate(do_sample=False) continuation (32 new tokens) of the first 8 ids; greedy_min_margin is the
@@ -118,6 +124,34 @@ def reference(model, ids):
     return logits, greedy, min(margins)
 
 
+def load_gguf_with_transformers(path):
+    """transformers' own GGUF reader (dequantizes with gguf-py, un-permutes q/k): an independent check that
+    hf_to_gguf.py wrote what it meant to. (from_pretrained(gguf_file=...) needs `accelerate`; this is the
+    same loader without it.)"""
+    from transformers.modeling_gguf_pytorch_utils import load_gguf_checkpoint
+    d, f = os.path.split(path)
+    cfg = transformers.AutoConfig.from_pretrained(d, gguf_file=f)
+    model = transformers.AutoModelForCausalLM.from_config(cfg, torch_dtype=torch.float32)
+    parsed = load_gguf_checkpoint(path, return_tensors=True, model_to_load=model)
+    missing, unexpected = model.load_state_dict(parsed["tensors"], strict=False)
+    missing = [k for k in missing if not (cfg.tie_word_embeddings and k == "lm_head.weight")]
+    assert not missing and not unexpected, (missing, unexpected)
+    model.tie_weights()
+    model.config._attn_implementation = "eager"
+    return model.eval()
+
+
+def roundtrip(path, ids, hf_logits):
+    """(max |d|, mean KL(HF || GGUF-in-transformers)) over all positions."""
+    model = load_gguf_with_transformers(path)
+    with torch.no_grad():
+        got = model(torch.tensor([ids])).logits[0].double()
+    ref = torch.from_numpy(hf_logits).double()
+    lp, lq = torch.log_softmax(ref, -1), torch.log_softmax(got, -1)
+    kl = (lp.exp() * (lp - lq)).sum(-1).mean().item()
+    return float((got - ref).abs().max()), kl
+
+
 def main():
     here = os.path.dirname(os.path.abspath(__file__))
     ap = argparse.ArgumentParser()
@@ -164,10 +198,22 @@ def main():
         with open(os.path.join(d, "reference.json"), "w") as f:
             json.dump(ref, f, indent=1)
             f.write("\n")
+        checks = {}
         for t in types:
             out = os.path.join(d, f"{name}-{t}.gguf")
             subprocess.run([sys.executable, os.path.join(here, "hf_to_gguf.py"), hf_dir, out, "--type", t],
                            check=True)
+            if "rope_scaling" not in extra:  # transformers' GGUF reader does not restore rope scaling
+                max_diff, kl = roundtrip(out, ids, logits)
+                checks[t] = dict(max_abs_diff=max_diff, mean_kl=kl)
+                print(f"  {t}: transformers reading the GGUF: max|d| {max_diff:.3g}, mean KL {kl:.3g}", flush=True)
+                if t == "f32":
+                    assert max_diff < 1e-5, "F32 GGUF does not reproduce the HF model"
+        if checks:
+            ref["transformers_reads_gguf"] = checks
+            with open(os.path.join(d, "reference.json"), "w") as f:
+                json.dump(ref, f, indent=1)
+                f.write("\n")
         print(f"  logits [{logits.min():.3f}, {logits.max():.3f}], greedy margin {margin:.4f}", flush=True)
 
 

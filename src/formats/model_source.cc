@@ -58,9 +58,12 @@ std::unique_ptr<ModelSource> ModelSource::Open(const std::string& path, const Pr
     ModelSourceBuilder::LoadGguf(*s, path, progress);
     return s;
   }
-  // safetensors: u64 header length, then '{'.
+  // safetensors: u64 header length (< file size), then '{'. A llama2.c header read as a u64 is
+  // dim | hidden_dim << 32, far larger than any file, so the two cannot be confused.
+  uint64_t st_len = 0;
+  std::memcpy(&st_len, head, sizeof(st_len));
   if (EndsWith(path, ".safetensors") ||
-      (got >= 9 && head[8] == '{' && head[5] == 0 && head[6] == 0 && head[7] == 0)) {
+      (got >= 9 && head[8] == '{' && st_len < static_cast<uint64_t>(st.st_size))) {
     ModelSourceBuilder::LoadSafetensorsFile(*s, path, progress);
     return s;
   }

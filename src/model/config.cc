@@ -12,18 +12,24 @@ namespace seek {
 
 const char* ArchName(ModelArch arch) {
   switch (arch) {
-    case ModelArch::kLlama: return "llama";
-    case ModelArch::kQwen2: return "qwen2";
+    case ModelArch::kLlama:
+      return "llama";
+    case ModelArch::kQwen2:
+      return "qwen2";
   }
   return "?";
 }
 
 const char* RopeScalingName(RopeScaling s) {
   switch (s) {
-    case RopeScaling::kNone: return "none";
-    case RopeScaling::kLinear: return "linear";
-    case RopeScaling::kLlama3: return "llama3";
-    case RopeScaling::kYarn: return "yarn";
+    case RopeScaling::kNone:
+      return "none";
+    case RopeScaling::kLinear:
+      return "linear";
+    case RopeScaling::kLlama3:
+      return "llama3";
+    case RopeScaling::kYarn:
+      return "yarn";
   }
   return "?";
 }
@@ -90,7 +96,8 @@ ModelConfig ModelConfig::FromGguf(const GgufFile& gguf) {
   c.n_head = r.Int("attention.head_count", true);
   c.n_head_kv = r.Int("attention.head_count_kv", false, c.n_head);
   c.head_dim = r.Int("attention.key_length", false, c.n_head > 0 ? c.n_embd / c.n_head : 0);
-  if (!gguf.Find(r.prefix + "attention.key_length")) CheckHeadsDivideEmbd(c, gguf.path(), "attention.head_count");
+  if (!gguf.Find(r.prefix + "attention.key_length"))
+    CheckHeadsDivideEmbd(c, gguf.path(), "attention.head_count");
   const int32_t value_length = r.Int("attention.value_length", false, c.head_dim);
   if (value_length != c.head_dim) {
     Fail("%s: config: %sattention.value_length = %d differs from key_length = %d (unsupported)",
@@ -102,10 +109,12 @@ ModelConfig ModelConfig::FromGguf(const GgufFile& gguf) {
   c.rope.n_rot = r.Int("rope.dimension_count", false, c.head_dim);
   c.n_vocab = r.Int("vocab_size", false, 0);
   if (c.n_vocab == 0) {
-    if (const auto* toks = gguf.GetStringArray("tokenizer.ggml.tokens")) c.n_vocab = static_cast<int32_t>(toks->size());
+    if (const auto* toks = gguf.GetStringArray("tokenizer.ggml.tokens"))
+      c.n_vocab = static_cast<int32_t>(toks->size());
   }
   if (c.n_vocab == 0) {
-    if (const TensorView* emb = gguf.FindTensor("token_embd.weight")) c.n_vocab = ToI32(emb->ne[1], c.source_path, "n_vocab");
+    if (const TensorView* emb = gguf.FindTensor("token_embd.weight"))
+      c.n_vocab = ToI32(emb->ne[1], c.source_path, "n_vocab");
   }
   c.tied_embeddings = gguf.FindTensor("output.weight") == nullptr;
 
@@ -195,7 +204,8 @@ ModelConfig ModelConfig::FromHfConfig(const nlohmann::json& config, const std::s
     Fail("%s: config.json: attention_bias = true is not supported for llama", path.c_str());
   }
   const std::string act = r.Str("hidden_act", "silu");
-  if (act != "silu") Fail("%s: config.json: hidden_act '%s' is not supported (silu)", path.c_str(), act.c_str());
+  if (act != "silu")
+    Fail("%s: config.json: hidden_act '%s' is not supported (silu)", path.c_str(), act.c_str());
   if (r.Has("sliding_window") && r.Bool("use_sliding_window", c.arch_name == "mistral")) {
     SEEK_LOG_WARN("%s: sliding_window is ignored (full attention is used)", path.c_str());
   }
@@ -294,8 +304,9 @@ void ModelConfig::Validate() const {
   const char* f = source_path.c_str();
   auto positive = [&](const char* field, int64_t v, int64_t max) {
     if (v <= 0) Fail("%s: config: %s = %lld must be positive", f, field, static_cast<long long>(v));
-    if (v > max) Fail("%s: config: %s = %lld is implausibly large (max %lld)", f, field, static_cast<long long>(v),
-                      static_cast<long long>(max));
+    if (v > max)
+      Fail("%s: config: %s = %lld is implausibly large (max %lld)", f, field, static_cast<long long>(v),
+           static_cast<long long>(max));
   };
   positive("n_vocab", n_vocab, 1 << 24);
   positive("n_embd", n_embd, 1 << 17);
@@ -324,7 +335,8 @@ void ModelConfig::Validate() const {
     }
   }
   if (rope.scaling == RopeScaling::kLlama3) {
-    if (rope.original_ctx <= 0) Fail("%s: config: llama3 rope original_max_position_embeddings must be > 0", f);
+    if (rope.original_ctx <= 0)
+      Fail("%s: config: llama3 rope original_max_position_embeddings must be > 0", f);
     if (!(rope.high_freq_factor > rope.low_freq_factor) || !(rope.low_freq_factor > 0.0f)) {
       Fail("%s: config: llama3 rope needs 0 < low_freq_factor < high_freq_factor (got %g, %g)", f,
            double(rope.low_freq_factor), double(rope.high_freq_factor));
@@ -332,16 +344,18 @@ void ModelConfig::Validate() const {
   }
   if (rope.scaling == RopeScaling::kYarn) {
     if (rope.original_ctx <= 0) Fail("%s: config: yarn rope original_max_position_embeddings must be > 0", f);
-    if (!(rope.beta_fast > 0.0f) || !(rope.beta_slow > 0.0f)) Fail("%s: config: yarn beta_fast/beta_slow must be > 0", f);
+    if (!(rope.beta_fast > 0.0f) || !(rope.beta_slow > 0.0f))
+      Fail("%s: config: yarn beta_fast/beta_slow must be > 0", f);
   }
 }
 
 std::string ModelConfig::Summary() const {
-  return StrFormat("%s: n_vocab=%d n_embd=%d n_layer=%d n_head=%d n_head_kv=%d head_dim=%d n_ff=%d n_rot=%d "
-                   "theta=%g rope=%s scaling=%s n_ctx_train=%d tied=%d qkv_bias=%d",
-                   arch_name.c_str(), n_vocab, n_embd, n_layer, n_head, n_head_kv, head_dim, n_ff, rope.n_rot,
-                   double(rope.theta), rope.layout == RopeLayout::kNorm ? "norm" : "neox",
-                   RopeScalingName(rope.scaling), n_ctx_train, int(tied_embeddings), int(attn_qkv_bias));
+  return StrFormat(
+      "%s: n_vocab=%d n_embd=%d n_layer=%d n_head=%d n_head_kv=%d head_dim=%d n_ff=%d n_rot=%d "
+      "theta=%g rope=%s scaling=%s n_ctx_train=%d tied=%d qkv_bias=%d",
+      arch_name.c_str(), n_vocab, n_embd, n_layer, n_head, n_head_kv, head_dim, n_ff, rope.n_rot,
+      double(rope.theta), rope.layout == RopeLayout::kNorm ? "norm" : "neox", RopeScalingName(rope.scaling),
+      n_ctx_train, int(tied_embeddings), int(attn_qkv_bias));
 }
 
 }  // namespace seek

@@ -9,9 +9,8 @@
 // (room for DeepSeek2's MLA and MoE sub-configs).
 #pragma once
 #include <cstdint>
-#include <string>
-
 #include <nlohmann/json.hpp>
+#include <string>
 
 #include "kernels/ref/ops.h"
 
@@ -41,15 +40,15 @@ struct RopeConfig {
   float theta = 10000.0f;
   RopeLayout layout = RopeLayout::kNorm;
   RopeScaling scaling = RopeScaling::kNone;
-  float factor = 1.0f;                // linear / llama3 / yarn
-  float low_freq_factor = 1.0f;       // llama3
-  float high_freq_factor = 4.0f;      // llama3
-  int32_t original_ctx = 0;           // llama3 / yarn: original_max_position_embeddings
-  float beta_fast = 32.0f;            // yarn
-  float beta_slow = 1.0f;             // yarn
-  float attn_factor = 0.0f;           // yarn: multiplies cos and sin; 0 = 0.1 * ln(factor) + 1
-  bool has_freq_factors = false;      // GGUF rope_freqs.weight [n_rot/2]: per-pair divisors of the frequency
-                                      // (how llama.cpp stores Llama 3.1 scaling)
+  float factor = 1.0f;            // linear / llama3 / yarn
+  float low_freq_factor = 1.0f;   // llama3
+  float high_freq_factor = 4.0f;  // llama3
+  int32_t original_ctx = 0;       // llama3 / yarn: original_max_position_embeddings
+  float beta_fast = 32.0f;        // yarn
+  float beta_slow = 1.0f;         // yarn
+  float attn_factor = 0.0f;       // yarn: multiplies cos and sin; 0 = 0.1 * ln(factor) + 1
+  bool has_freq_factors = false;  // GGUF rope_freqs.weight [n_rot/2]: per-pair divisors of the frequency
+                                  // (how llama.cpp stores Llama 3.1 scaling)
 };
 
 // Per-layer shape. Llama and Qwen2 layers are all alike; DeepSeek2 mixes dense and MoE layers.
@@ -75,7 +74,7 @@ struct ModelConfig {
   bool attn_qkv_bias = false;    // Qwen2: biases on Q, K, V
   RopeConfig rope;
 
-  int32_t q_dim() const { return n_head * head_dim; }     // rows of attn_q
+  int32_t q_dim() const { return n_head * head_dim; }      // rows of attn_q
   int32_t kv_dim() const { return n_head_kv * head_dim; }  // rows of attn_k / attn_v
   LayerConfig layer(int32_t /*il*/) const { return LayerConfig{n_head, n_head_kv, n_ff}; }
 

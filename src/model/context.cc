@@ -1,5 +1,5 @@
-// Context: one sequence's KV cache, RoPE table and scratch, and the batched Eval that drives an architecture's
-// forward function in micro-batches of at most kMaxBatch tokens.
+// Context: one sequence's KV cache, RoPE table and scratch, and the batched Eval that drives an
+// architecture's forward function in micro-batches of at most kMaxBatch tokens.
 #include <algorithm>
 #include <cstring>
 
@@ -46,8 +46,8 @@ std::span<const float> Context::Eval(std::span<const int32_t> tokens, bool all_l
   const int64_t n = int64_t(tokens.size());
   if (n == 0) Fail("Context::Eval: no tokens");
   if (n_past_ + n > n_ctx_) {
-    Fail("context overflow: %d tokens in the cache + %lld new > n_ctx = %d", n_past_, static_cast<long long>(n),
-         n_ctx_);
+    Fail("context overflow: %d tokens in the cache + %lld new > n_ctx = %d", n_past_,
+         static_cast<long long>(n), n_ctx_);
   }
   for (int64_t i = 0; i < n; ++i) {
     if (tokens[size_t(i)] < 0 || tokens[size_t(i)] >= c.n_vocab) {
@@ -63,8 +63,16 @@ std::span<const float> Context::Eval(std::span<const int32_t> tokens, bool all_l
     const bool last_chunk = start + n_chunk == n;
     const int32_t n_logits = all_logits ? n_chunk : (last_chunk ? 1 : 0);
     float* logits = s.logits.data() + (all_logits ? start * n_vocab : 0);
-    ForwardPass f{c, model_.weights(), s.kv, s.rope, s.buf, pool_, tokens.subspan(size_t(start), size_t(n_chunk)),
-                  n_past_, n_logits, logits};
+    ForwardPass f{c,
+                  model_.weights(),
+                  s.kv,
+                  s.rope,
+                  s.buf,
+                  pool_,
+                  tokens.subspan(size_t(start), size_t(n_chunk)),
+                  n_past_,
+                  n_logits,
+                  logits};
     s.forward(f);
     n_past_ += n_chunk;
   }

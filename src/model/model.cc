@@ -26,12 +26,14 @@ bool IsFile(const std::string& path) {
 std::unique_ptr<Tokenizer> LoadTokenizer(const ModelSource& source, const ModelConfig& config,
                                          const LoadOptions& options) {
   if (!options.tokenizer_path.empty()) {
-    if (EndsWith(options.tokenizer_path, ".bin")) return Tokenizer::FromLlama2c(options.tokenizer_path, config.n_vocab);
+    if (EndsWith(options.tokenizer_path, ".bin"))
+      return Tokenizer::FromLlama2c(options.tokenizer_path, config.n_vocab);
     return Tokenizer::FromPath(options.tokenizer_path);
   }
   switch (source.format()) {
     case ModelFormat::kGguf:
-      if (source.gguf() && source.gguf()->Find("tokenizer.ggml.model")) return Tokenizer::FromGguf(*source.gguf());
+      if (source.gguf() && source.gguf()->Find("tokenizer.ggml.model"))
+        return Tokenizer::FromGguf(*source.gguf());
       break;
     case ModelFormat::kHfFolder:
       if (!source.hf_tokenizer_json_path().empty()) {
@@ -58,7 +60,8 @@ std::string LoadChatTemplate(const ModelSource& source) {
     if (t.is_string()) return t.get<std::string>();
     if (t.is_array()) {  // [{"name": "default", "template": "..."}, {"name": "tool_use", ...}]
       for (const auto& e : t) {
-        if (e.is_object() && e.value("name", "") == "default" && e.contains("template") && e["template"].is_string()) {
+        if (e.is_object() && e.value("name", "") == "default" && e.contains("template") &&
+            e["template"].is_string()) {
           return e["template"].get<std::string>();
         }
       }
@@ -79,14 +82,16 @@ SamplingParams LoadSampling(const ModelSource& source) {
     const nlohmann::json& g = source.hf_generation_config();
     if (!g.is_object()) return p;
     auto num = [&](const char* key, auto& field) {
-      if (g.contains(key) && g[key].is_number()) field = g[key].get<std::remove_reference_t<decltype(field)>>();
+      if (g.contains(key) && g[key].is_number())
+        field = g[key].get<std::remove_reference_t<decltype(field)>>();
     };
     num("temperature", p.temperature);
     num("top_k", p.top_k);
     num("top_p", p.top_p);
     num("min_p", p.min_p);
     num("repetition_penalty", p.repeat_penalty);
-    if (g.contains("do_sample") && g["do_sample"].is_boolean() && !g["do_sample"].get<bool>()) p.temperature = 0.0f;
+    if (g.contains("do_sample") && g["do_sample"].is_boolean() && !g["do_sample"].get<bool>())
+      p.temperature = 0.0f;
   } else if (source.format() == ModelFormat::kGguf && source.gguf()) {
     // llama.cpp's general.sampling.* keys (written by recent converters from generation_config.json).
     const GgufFile& g = *source.gguf();
@@ -125,7 +130,9 @@ const Tokenizer& Model::tokenizer() const {
   return *tokenizer_;
 }
 
-int64_t Model::n_params() const { return weights_->n_params; }
+int64_t Model::n_params() const {
+  return weights_->n_params;
+}
 
 size_t Model::kv_bytes_per_token() const {
   return 2 * size_t(config_.n_layer) * size_t(config_.kv_dim()) * sizeof(float);

@@ -60,7 +60,8 @@ void ForEachTensor(const ModelConfig& c, Model::Weights& w, const std::function<
     Visit(fn, p + "ffn_down.weight", {n_ff, n_embd}, kRequired, kMatrix, &l.ffn_down);
   }
   Visit(fn, "output_norm.weight", {n_embd}, kRequired, kSmall, &w.output_norm);
-  Visit(fn, "output.weight", {n_embd, n_vocab}, c.tied_embeddings ? kOptional : kRequired, kMatrix, &w.output);
+  Visit(fn, "output.weight", {n_embd, n_vocab}, c.tied_embeddings ? kOptional : kRequired, kMatrix,
+        &w.output);
 }
 
 std::unique_ptr<Model::Weights> BindWeights(const ModelConfig& config, const ModelSource& source) {
@@ -81,7 +82,8 @@ std::unique_ptr<Model::Weights> BindWeights(const ModelConfig& config, const Mod
            ShapeOf(slot.n_dims, slot.ne).c_str());
     }
     if (!CanDequantize(t->type)) {
-      Fail("%s: tensor %s has type %s, which seek cannot compute with", file, slot.name.c_str(), DTypeName(t->type));
+      Fail("%s: tensor %s has type %s, which seek cannot compute with", file, slot.name.c_str(),
+           DTypeName(t->type));
     }
     auto bytes = RowBytes(t->type, t->ne[0]);
     if (!bytes || *bytes * size_t(t->rows()) > t->nbytes) {
@@ -93,7 +95,8 @@ std::unique_ptr<Model::Weights> BindWeights(const ModelConfig& config, const Mod
     if (slot.small_f32 && t->type != DType::kF32) {
       const int64_t n = t->nelements();
       auto data = std::make_unique<float[]>(size_t(n));
-      for (int64_t r = 0; r < t->rows(); ++r) DequantizeRow(t->type, t->row(r), data.get() + r * t->ne[0], t->ne[0]);
+      for (int64_t r = 0; r < t->rows(); ++r)
+        DequantizeRow(t->type, t->row(r), data.get() + r * t->ne[0], t->ne[0]);
       slot.view->type = DType::kF32;
       slot.view->data = data.get();
       slot.view->nbytes = size_t(n) * sizeof(float);

@@ -48,16 +48,17 @@ struct Model::Weights {
 
 // How the visitor sees one tensor.
 struct TensorSlot {
-  std::string name;         // GGUF name: "blk.3.attn_k.weight"
+  std::string name;  // GGUF name: "blk.3.attn_k.weight"
   int n_dims = 0;
   int64_t ne[kMaxDims] = {1, 1, 1, 1};
   bool required = true;
-  bool small_f32 = false;   // converted to fp32 at bind time (norms, biases)
+  bool small_f32 = false;  // converted to fp32 at bind time (norms, biases)
   TensorView* view = nullptr;
 };
 
 // Visits every tensor the architecture of `config` uses, in file order (embeddings, layers, output).
-void ForEachTensor(const ModelConfig& config, Model::Weights& weights, const std::function<void(TensorSlot&)>& fn);
+void ForEachTensor(const ModelConfig& config, Model::Weights& weights,
+                   const std::function<void(TensorSlot&)>& fn);
 
 // Binds all weights of `config` from `source`. Throws seek::Error ("model.gguf: missing tensor
 // blk.3.attn_k.weight", "...: tensor blk.0.attn_q.weight has shape [64, 32], expected [64, 64]", ...).

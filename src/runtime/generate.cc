@@ -104,7 +104,11 @@ GenerateResult Generate(Context& ctx, const Tokenizer& tok, Sampler& sampler, st
   double t1 = Now();
   result.prompt_seconds = t1 - t0;
 
+  // Prime the decoder with the last prompt token, so that the first generated piece is decoded as a
+  // continuation (SentencePiece decoders drop the leading space of a sequence's first piece).
   StreamDecoder decoder(tok);
+  decoder.Push(prompt.back());
+  decoder.Flush();
   StopMatcher stops(options.stop);
   std::vector<float> row;
   bool stopped = false;

@@ -1,6 +1,7 @@
 #include "tokenizer/bpe.h"
 
 #include <algorithm>
+#include <mutex>
 #include <queue>
 
 #include "core/error.h"
@@ -64,6 +65,48 @@ class AddedTrie {
   bool first_byte_[256] = {};
 };
 
+// Open-addressing hash table (linear probing) from a (left id, right id) pair to its merge: the BPE inner loop
+// does one lookup per candidate pair, and node-based std::unordered_map costs a cache miss per lookup.
+class MergeTable {
+ public:
+  struct Merge {
+    int32_t rank;
+    int32_t new_id;
+  };
+  void Reserve(size_t n) {
+    size_t cap = 16;
+    while (cap < n * 2) cap <<= 1;
+    slots_.assign(cap, Slot{kEmpty, {0, 0}});
+    mask_ = cap - 1;
+  }
+  // Keeps the first (lowest-rank) definition of a pair, as HF does.
+  void Insert(uint64_t key, Merge m) {
+    for (size_t i = Hash(key);; i = (i + 1) & mask_) {
+      if (slots_[i].key == key) return;
+      if (slots_[i].key == kEmpty) {
+        slots_[i] = Slot{key, m};
+        return;
+      }
+    }
+  }
+  const Merge* Find(uint64_t key) const {
+    for (size_t i = Hash(key);; i = (i + 1) & mask_) {
+      if (slots_[i].key == key) return &slots_[i].m;
+      if (slots_[i].key == kEmpty) return nullptr;
+    }
+  }
+
+ private:
+  static constexpr uint64_t kEmpty = ~0ull;
+  struct Slot {
+    uint64_t key;
+    Merge m;
+  };
+  size_t Hash(uint64_t k) const { return static_cast<size_t>((k * 0x9E3779B97F4A7C15ull) >> 20) & mask_; }
+  std::vector<Slot> slots_;
+  size_t mask_ = 0;
+};
+
 class BpeTokenizer final : public Tokenizer {
  public:
   explicit BpeTokenizer(BpeConfig c) : pre_(std::move(c.pre)), nfc_(c.nfc), ignore_merges_(c.ignore_merges) {
@@ -76,7 +119,7 @@ class BpeTokenizer final : public Tokenizer {
       auto it = token_to_id_.find(s);
       byte_token_[b] = it == token_to_id_.end() ? -1 : it->second;
     }
-    merges_.reserve(c.merges.size() * 2);
+    merges_.Reserve(c.merges.size());
     for (size_t r = 0; r < c.merges.size(); ++r) {
       const auto& [a, b] = c.merges[r];
       auto ia = token_to_id_.find(a), ib = token_to_id_.find(b), im = token_to_id_.find(a + b);
@@ -84,7 +127,7 @@ class BpeTokenizer final : public Tokenizer {
         Fail("%s: merge %zu (\"%s\" \"%s\") uses a token missing from the vocabulary", c.source.c_str(), r,
              a.c_str(), b.c_str());
       }
-      merges_.emplace(Key(ia->second, ib->second), Merge{static_cast<int32_t>(r), im->second});
+      merges_.Insert(Key(ia->second, ib->second), MergeTable::Merge{static_cast<int32_t>(r), im->second});
     }
     special_.assign(tokens_.size(), false);
     added_ = std::move(c.added);
@@ -148,10 +191,6 @@ class BpeTokenizer final : public Tokenizer {
   bool IsSpecial(int32_t id) const override { return id >= 0 && id < n_vocab() && special_[id]; }
 
  private:
-  struct Merge {
-    int32_t rank;
-    int32_t new_id;
-  };
   static uint64_t Key(int32_t a, int32_t b) {
     return (static_cast<uint64_t>(static_cast<uint32_t>(a)) << 32) | static_cast<uint32_t>(b);
   }
@@ -268,7 +307,30 @@ class BpeTokenizer final : public Tokenizer {
     thread_local std::vector<std::pair<uint32_t, uint32_t>> pieces;
     pieces.clear();
     pre_.Split(text, &pieces);
-    for (const auto& [b, e] : pieces) EncodeWord(text.substr(b, e - b), out);
+    std::unique_lock<std::mutex> lock(cache_mutex_, std::defer_lock);
+    for (const auto& [b, e] : pieces) {
+      const std::string_view word = text.substr(b, e - b);
+      if (word.size() > kCacheMaxWord) {
+        EncodeWord(word, out);
+        continue;
+      }
+      thread_local std::string key;
+      key.assign(word);
+      lock.lock();
+      auto it = cache_.find(key);
+      if (it != cache_.end()) {
+        out->insert(out->end(), it->second.begin(), it->second.end());
+        lock.unlock();
+        continue;
+      }
+      lock.unlock();
+      const size_t start = out->size();
+      EncodeWord(word, out);
+      lock.lock();
+      if (cache_.size() >= kCacheMaxEntries) cache_.clear();
+      cache_.emplace(key, std::vector<int32_t>(out->begin() + static_cast<std::ptrdiff_t>(start), out->end()));
+      lock.unlock();
+    }
   }
 
   void EncodeWord(std::string_view word, std::vector<int32_t>* out) const {
@@ -281,8 +343,12 @@ class BpeTokenizer final : public Tokenizer {
         return;
       }
     }
+    // pair_rank: rank of the merge of this symbol with its right neighbour (-1 when none), kept current, so a
+    // heap entry (rank << 32 | pos) is live exactly when syms[pos].pair_rank still equals its rank. Ranks are
+    // unique per merge, so this is HF's check that the pair at pos still merges to the same token. Entries
+    // are ordered by (rank, pos) as HF's BPE::merge_word orders them.
     struct Sym {
-      int32_t id, prev, next;
+      int32_t id, prev, next, pair_rank;
     };
     thread_local std::vector<Sym> syms;
     syms.clear();
@@ -290,7 +356,7 @@ class BpeTokenizer final : public Tokenizer {
       const int32_t id = byte_token_[c];
       if (id < 0) continue;  // HF drops characters missing from the vocabulary when there is no unk token
       const auto n = static_cast<int32_t>(syms.size());
-      syms.push_back({id, n - 1, n + 1});
+      syms.push_back({id, n - 1, n + 1, -1});
     }
     if (syms.empty()) return;
     syms.back().next = -1;
@@ -298,37 +364,43 @@ class BpeTokenizer final : public Tokenizer {
       out->push_back(syms[0].id);
       return;
     }
-    // Candidate merges ordered by (rank, left position), as HF's BPE::merge_word orders them.
-    struct Cand {
-      int32_t rank, pos, new_id;
-      bool operator>(const Cand& o) const { return rank != o.rank ? rank > o.rank : pos > o.pos; }
-    };
-    thread_local std::vector<Cand> heap_storage;
-    heap_storage.clear();
-    std::priority_queue<Cand, std::vector<Cand>, std::greater<Cand>> heap(std::greater<Cand>(),
-                                                                          std::move(heap_storage));
-    auto push_pair = [&](int32_t left) {
+    thread_local std::vector<uint64_t> heap;
+    heap.clear();
+    const auto cmp = std::greater<uint64_t>();
+    auto set_pair = [&](int32_t left) {
       if (left < 0) return;
-      const int32_t right = syms[left].next;
-      if (right < 0) return;
-      auto it = merges_.find(Key(syms[left].id, syms[right].id));
-      if (it != merges_.end()) heap.push({it->second.rank, left, it->second.new_id});
+      Sym& l = syms[left];
+      l.pair_rank = -1;
+      if (l.next < 0) return;
+      const MergeTable::Merge* m = merges_.Find(Key(l.id, syms[l.next].id));
+      if (!m) return;
+      l.pair_rank = m->rank;
+      heap.push_back((static_cast<uint64_t>(m->rank) << 32) | static_cast<uint32_t>(left));
+      std::push_heap(heap.begin(), heap.end(), cmp);
     };
-    for (int32_t i = 0; i + 1 < static_cast<int32_t>(syms.size()); ++i) push_pair(i);
+    for (int32_t i = 0; i + 1 < static_cast<int32_t>(syms.size()); ++i) {
+      const MergeTable::Merge* m = merges_.Find(Key(syms[i].id, syms[i + 1].id));
+      if (!m) continue;
+      syms[i].pair_rank = m->rank;
+      heap.push_back((static_cast<uint64_t>(m->rank) << 32) | static_cast<uint32_t>(i));
+    }
+    std::make_heap(heap.begin(), heap.end(), cmp);
     while (!heap.empty()) {
-      const Cand top = heap.top();
-      heap.pop();
-      Sym& left = syms[top.pos];
-      if (left.id < 0 || left.next < 0) continue;
+      std::pop_heap(heap.begin(), heap.end(), cmp);
+      const uint64_t top = heap.back();
+      heap.pop_back();
+      const auto pos = static_cast<int32_t>(top & 0xFFFFFFFFu);
+      const auto rank = static_cast<int32_t>(top >> 32);
+      Sym& left = syms[pos];
+      if (left.id < 0 || left.pair_rank != rank) continue;  // stale entry
       Sym& right = syms[left.next];
-      auto it = merges_.find(Key(left.id, right.id));
-      if (it == merges_.end() || it->second.new_id != top.new_id) continue;  // stale candidate
-      left.id = top.new_id;
+      left.id = merges_.Find(Key(left.id, right.id))->new_id;
       right.id = -1;
+      right.pair_rank = -1;
       left.next = right.next;
-      if (left.next >= 0) syms[left.next].prev = top.pos;
-      push_pair(left.prev);
-      push_pair(top.pos);
+      if (left.next >= 0) syms[left.next].prev = pos;
+      set_pair(left.prev);
+      set_pair(pos);
     }
     for (int32_t i = 0; i >= 0; i = syms[i].next) out->push_back(syms[i].id);
   }
@@ -338,7 +410,12 @@ class BpeTokenizer final : public Tokenizer {
   std::vector<std::string> tokens_;
   std::vector<std::string> token_bytes_;
   std::unordered_map<std::string, int32_t> token_to_id_;
-  std::unordered_map<uint64_t, Merge> merges_;
+  MergeTable merges_;
+  // Results for short words: natural text repeats words, so most pieces skip BPE. Guarded by cache_mutex_
+  // because Encode is const and may run on several threads.
+  static constexpr size_t kCacheMaxWord = 48, kCacheMaxEntries = 1 << 16;
+  mutable std::mutex cache_mutex_;
+  mutable std::unordered_map<std::string, std::vector<int32_t>> cache_;
   int32_t byte_token_[256];
   std::vector<AddedToken> added_;
   AddedTrie raw_trie_, normalized_trie_;

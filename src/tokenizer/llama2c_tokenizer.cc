@@ -54,11 +54,14 @@ class Llama2cTokenizer final : public Tokenizer {
     return it == ids_.end() ? -1 : it->second;
   }
   void MergePairs(std::vector<int32_t>* ids) const;
+  // Merges ids[begin, end) as run.c would if they were the whole sequence; merged-away ids become -1.
+  void MergeRange(std::vector<int32_t>* ids, int32_t begin, int32_t end) const;
 
   std::vector<std::string> tokens_;
   std::vector<float> scores_;
   std::vector<std::string> token_bytes_;
   std::unordered_map<std::string_view, int32_t> ids_;  // first id wins for a repeated text
+  std::vector<bool> joinable_ = std::vector<bool>(256 * 256);  // byte pair (a, b) occurs inside some token
   static inline const std::string empty_;
 };
 
@@ -87,6 +90,10 @@ Llama2cTokenizer::Llama2cTokenizer(std::vector<std::string> tokens, std::vector<
   ids_.reserve(tokens_.size());
   for (size_t id = 0; id < tokens_.size(); ++id) {
     ids_.emplace(tokens_[id], static_cast<int32_t>(id));
+    const std::string& t = tokens_[id];
+    for (size_t i = 0; i + 1 < t.size(); ++i) {
+      joinable_[static_cast<uint8_t>(t[i]) * 256 + static_cast<uint8_t>(t[i + 1])] = true;
+    }
     const int b = ParseRunCByte(tokens_[id]);
     token_bytes_[id] = b >= 0 ? std::string(1, static_cast<char>(b)) : tokens_[id];
   }
@@ -120,12 +127,31 @@ std::vector<int32_t> Llama2cTokenizer::Encode(std::string_view text, bool add_sp
   return ids;
 }
 
+// Two neighbours whose texts meet in a byte pair a|b that no vocabulary entry contains can never be merged
+// (nor can anything built from them), so the sequence is cut there and each run merged alone: same result,
+// far smaller heaps. The merge order inside a run is unchanged, and runs never interact.
 void Llama2cTokenizer::MergePairs(std::vector<int32_t>* ids) const {
   const auto n = static_cast<int32_t>(ids->size());
-  if (n < 2) return;
+  int32_t begin = 0;
+  for (int32_t i = 1; i < n; ++i) {
+    const std::string& a = tokens_[(*ids)[i - 1]];
+    const std::string& b = tokens_[(*ids)[i]];
+    if (!a.empty() && !b.empty() &&
+        !joinable_[static_cast<uint8_t>(a.back()) * 256 + static_cast<uint8_t>(b.front())]) {
+      MergeRange(ids, begin, i);
+      begin = i;
+    }
+  }
+  MergeRange(ids, begin, n);
+  std::erase(*ids, -1);
+}
+
+void Llama2cTokenizer::MergeRange(std::vector<int32_t>* ids, int32_t begin, int32_t end) const {
+  if (end - begin < 2) return;
+  const int32_t n = end - begin;  // local indices 0..n-1 stand for ids[begin + i]
   std::vector<int32_t> next(n), prev(n);
   for (int32_t i = 0; i < n; ++i) next[i] = i + 1 < n ? i + 1 : -1, prev[i] = i - 1;
-  std::vector<int32_t>& tok = *ids;  // tok[i] is the token of the symbol that starts at i; -1 once merged away
+  int32_t* tok = ids->data() + begin;  // tok[i]: the token of the symbol that starts at i; -1 once merged away
 
   struct Pair {
     float score;
@@ -139,6 +165,7 @@ void Llama2cTokenizer::MergePairs(std::vector<int32_t>* ids) const {
   std::vector<Pair> heap;
   heap.reserve(n);
   std::string scratch;
+  bool heapify = false;
   auto try_add = [&](int32_t left) {
     if (left < 0 || next[left] < 0) return;
     const int32_t right = next[left];
@@ -147,9 +174,11 @@ void Llama2cTokenizer::MergePairs(std::vector<int32_t>* ids) const {
     const int32_t merged = Lookup(scratch);
     if (merged < 0 || !(scores_[merged] > kMinMergeScore)) return;
     heap.push_back({scores_[merged], left, right, tok[left], tok[right], merged});
-    std::push_heap(heap.begin(), heap.end(), worse);
+    if (heapify) std::push_heap(heap.begin(), heap.end(), worse);
   };
   for (int32_t i = 0; i + 1 < n; ++i) try_add(i);
+  std::make_heap(heap.begin(), heap.end(), worse);  // initial pairs heapified once, O(n)
+  heapify = true;
   while (!heap.empty()) {
     std::pop_heap(heap.begin(), heap.end(), worse);
     const Pair p = heap.back();
@@ -162,7 +191,6 @@ void Llama2cTokenizer::MergePairs(std::vector<int32_t>* ids) const {
     try_add(prev[p.left]);
     try_add(p.left);
   }
-  std::erase(tok, -1);
 }
 
 std::string Llama2cTokenizer::Decode(std::span<const int32_t> ids, bool skip_special) const {

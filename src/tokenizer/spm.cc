@@ -102,8 +102,10 @@ class SpmTokenizer final : public Tokenizer {
   bool InRange(int32_t id) const { return id >= 0 && id < static_cast<int32_t>(tokens_.size()); }
   // Longest special token that starts at text[pos], or -1.
   int32_t MatchSpecial(std::string_view text, size_t pos) const;
-  // BPE over one already escaped segment ("▁Hello▁world").
+  // BPE over one already escaped segment ("▁Hello▁world"): cuts it at hard boundaries, then MergeChunk.
   void EncodeSegment(std::string_view text, std::vector<int32_t>* out) const;
+  void MergeChunk(std::string_view text, std::vector<int32_t>* out) const;
+  bool CanJoin(char a, char b) const { return joinable_[static_cast<uint8_t>(a) * 256 + static_cast<uint8_t>(b)]; }
 
   std::vector<std::string> tokens_;
   std::vector<float> scores_;
@@ -112,6 +114,7 @@ class SpmTokenizer final : public Tokenizer {
   std::unordered_map<std::string_view, int32_t> pieces_;      // merge targets: normal, user-defined, unused
   std::unordered_map<std::string_view, int32_t> all_texts_;   // every token text (first id wins)
   std::array<int32_t, 256> byte_ids_;                         // <0xXX> token per byte, -1 when absent
+  std::vector<bool> joinable_ = std::vector<bool>(256 * 256);  // byte pair (a, b) occurs inside some piece
   std::array<std::vector<int32_t>, 256> specials_;            // by first byte, longest first
   bool add_space_prefix_ = true;
   int32_t unk_id_ = -1;
@@ -154,6 +157,11 @@ SpmTokenizer::SpmTokenizer(std::vector<std::string> tokens, std::vector<float> s
         token_bytes_[id] = ReplaceAll(text, kSpaceMark, " ");
         pieces_.emplace(text, id);
         break;
+    }
+  }
+  for (const auto& [piece, id] : pieces_) {
+    for (size_t i = 0; i + 1 < piece.size(); ++i) {
+      joinable_[static_cast<uint8_t>(piece[i]) * 256 + static_cast<uint8_t>(piece[i + 1])] = true;
     }
   }
   for (auto& bucket : specials_) {
@@ -201,7 +209,22 @@ std::vector<int32_t> SpmTokenizer::Encode(std::string_view text, bool add_specia
   return out;
 }
 
+// A boundary between bytes a|b that no vocabulary piece contains can never be merged across, so the text can
+// be cut there and each chunk merged alone with the same result: merges in one chunk never create, remove or
+// reorder candidate pairs of another. Usually this cuts at every word ("s|▁"), which keeps the heaps small
+// and in cache; a text with no such boundary (one 10 MB word) is still merged correctly in one piece.
 void SpmTokenizer::EncodeSegment(std::string_view text, std::vector<int32_t>* out) const {
+  size_t chunk = 0;
+  for (size_t i = 0; i < text.size(); i += Utf8CharLen(text, i)) {
+    if (i > chunk && !CanJoin(text[i - 1], text[i])) {
+      MergeChunk(text.substr(chunk, i - chunk), out);
+      chunk = i;
+    }
+  }
+  MergeChunk(text.substr(chunk), out);
+}
+
+void SpmTokenizer::MergeChunk(std::string_view text, std::vector<int32_t>* out) const {
   // Symbols are contiguous byte ranges of `text` in a doubly linked list; a merged-away symbol has len 0.
   struct Symbol {
     int32_t prev, next;
@@ -230,6 +253,7 @@ void SpmTokenizer::EncodeSegment(std::string_view text, std::vector<int32_t>* ou
   };
   std::vector<Pair> heap;
   heap.reserve(syms.size());
+  bool heapify = false;  // the initial pairs are collected first and heapified once (O(n))
   auto try_add = [&](int32_t left) {
     if (left < 0 || syms[left].next < 0) return;
     const Symbol& a = syms[left];
@@ -237,9 +261,11 @@ void SpmTokenizer::EncodeSegment(std::string_view text, std::vector<int32_t>* ou
     auto it = pieces_.find(text.substr(a.start, len));
     if (it == pieces_.end()) return;
     heap.push_back({scores_[it->second], left, len});
-    std::push_heap(heap.begin(), heap.end(), worse);
+    if (heapify) std::push_heap(heap.begin(), heap.end(), worse);
   };
   for (int32_t i = 0; i + 1 < static_cast<int32_t>(syms.size()); ++i) try_add(i);
+  std::make_heap(heap.begin(), heap.end(), worse);
+  heapify = true;
 
   while (!heap.empty()) {
     std::pop_heap(heap.begin(), heap.end(), worse);

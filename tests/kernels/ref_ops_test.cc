@@ -1,10 +1,10 @@
 // kernels/ref: MatMul against a naive double-precision product over the dequantized weights, for every
 // weight type the model path uses, odd shapes, 1 and 2 threads; and the plain fp32 ops.
+#include <gtest/gtest.h>
+
 #include <cmath>
 #include <random>
 #include <vector>
-
-#include <gtest/gtest.h>
 
 #include "core/dtype.h"
 #include "core/thread_pool.h"
@@ -36,12 +36,14 @@ void CheckMatMul(const MatMulCase& mc) {
   const size_t row_bytes = *RowBytes(mc.type, mc.n_in);
   const std::vector<float> wf = RandomVec(size_t(mc.n_in * mc.n_out), 1);
   std::vector<uint8_t> wq(row_bytes * size_t(mc.n_out));
-  for (int64_t o = 0; o < mc.n_out; ++o) QuantizeRow(mc.type, wf.data() + o * mc.n_in, wq.data() + o * row_bytes, mc.n_in);
+  for (int64_t o = 0; o < mc.n_out; ++o)
+    QuantizeRow(mc.type, wf.data() + o * mc.n_in, wq.data() + o * row_bytes, mc.n_in);
   const std::vector<float> x = RandomVec(size_t(mc.n_in * mc.n_tokens), 2);
 
   // Naive: dequantize the whole matrix, multiply in double.
   std::vector<float> wd(wf.size());
-  for (int64_t o = 0; o < mc.n_out; ++o) DequantizeRow(mc.type, wq.data() + o * row_bytes, wd.data() + o * mc.n_in, mc.n_in);
+  for (int64_t o = 0; o < mc.n_out; ++o)
+    DequantizeRow(mc.type, wq.data() + o * row_bytes, wd.data() + o * mc.n_in, mc.n_in);
   std::vector<double> want(size_t(mc.n_tokens * mc.n_out)), mag(want.size());
   for (int64_t t = 0; t < mc.n_tokens; ++t) {
     for (int64_t o = 0; o < mc.n_out; ++o) {
@@ -57,7 +59,8 @@ void CheckMatMul(const MatMulCase& mc) {
 
   ThreadPool pool(mc.threads);
   std::vector<float> y(want.size(), NAN);
-  MatMul(MatMulWeight{mc.type, wq.data(), row_bytes, mc.n_in, mc.n_out}, x.data(), y.data(), mc.n_tokens, &pool);
+  MatMul(MatMulWeight{mc.type, wq.data(), row_bytes, mc.n_in, mc.n_out}, x.data(), y.data(), mc.n_tokens,
+         &pool);
   for (size_t i = 0; i < y.size(); ++i) {
     // fp32 accumulation: error budget relative to the sum of |terms|.
     ASSERT_NEAR(y[i], want[i], 1e-5 * mag[i] + 1e-6) << "at " << i;

@@ -1,10 +1,11 @@
 // model/blocks: RMSNorm rows, RoPE layouts and scaled frequency tables (expected values computed by hand from
-// the formulas of HF transformers' modeling_rope_utils.py), GQA attention against a naive loop, config checks.
+// the formulas of HF transformers' modeling_rope_utils.py), GQA attention against a naive loop, config
+// checks.
+#include <gtest/gtest.h>
+
 #include <cmath>
 #include <random>
 #include <vector>
-
-#include <gtest/gtest.h>
 
 #include "core/error.h"
 #include "model/blocks/attention.h"
@@ -77,22 +78,23 @@ TEST(Rope, Llama3Scaling) {
   r.high_freq_factor = 4.0f;
   r.original_ctx = 64;
   const auto f = RopeInvFreq(r, nullptr);
-  EXPECT_FLOAT_EQ(f[0], 1.0f);                       // wavelen 6.28: high frequency, kept
-  EXPECT_NEAR(f[1], 0.013042256680862672, 1e-8);     // wavelen 62.8: smooth = (64/62.83 - 1) / 3
-  EXPECT_NEAR(f[2], 0.0012499999720603228, 1e-10);   // wavelen 628: divided by 8
+  EXPECT_FLOAT_EQ(f[0], 1.0f);                      // wavelen 6.28: high frequency, kept
+  EXPECT_NEAR(f[1], 0.013042256680862672, 1e-8);    // wavelen 62.8: smooth = (64/62.83 - 1) / 3
+  EXPECT_NEAR(f[2], 0.0012499999720603228, 1e-10);  // wavelen 628: divided by 8
   EXPECT_NEAR(f[3], 0.0001250000059371814, 1e-11);
 }
 
 TEST(Rope, YarnScaling) {
-  // original ctx 64, factor 4, beta_fast 32, beta_slow 1: correction dims floor(-0.497) -> 0, ceil(1.008) = 2.
+  // original ctx 64, factor 4, beta_fast 32, beta_slow 1: correction dims floor(-0.497) -> 0, ceil(1.008)
+  // = 2.
   RopeConfig r = Rope8();
   r.scaling = RopeScaling::kYarn;
   r.factor = 4.0f;
   r.original_ctx = 64;
   const auto f = RopeInvFreq(r, nullptr);
-  EXPECT_FLOAT_EQ(f[0], 1.0f);                        // ramp 0: extrapolated
-  EXPECT_NEAR(f[1], 0.06250000093132257, 1e-9);       // ramp 0.5: half of each
-  EXPECT_NEAR(f[2], 0.0024999999441206455, 1e-10);    // ramp 1: interpolated (divided by 4)
+  EXPECT_FLOAT_EQ(f[0], 1.0f);                      // ramp 0: extrapolated
+  EXPECT_NEAR(f[1], 0.06250000093132257, 1e-9);     // ramp 0.5: half of each
+  EXPECT_NEAR(f[2], 0.0024999999441206455, 1e-10);  // ramp 1: interpolated (divided by 4)
   EXPECT_NEAR(f[3], 0.0002500000118743628, 1e-11);
   EXPECT_NEAR(RopeAttnFactor(r), 1.138629436111989, 1e-6);  // 0.1 ln 4 + 1
   r.attn_factor = 1.5f;
@@ -136,13 +138,15 @@ TEST(Rope, NormOfPermutedEqualsPermutedNeox) {
     ApplyRope(neox.data(), n_heads, head_dim, table, 37, RopeLayout::kNeox);
     ApplyRope(norm.data(), n_heads, head_dim, table, 37, RopeLayout::kNorm);
     const auto want = permute(neox);
-    for (size_t i = 0; i < want.size(); ++i) EXPECT_NEAR(norm[i], want[i], 1e-6) << "n_rot " << n_rot << " at " << i;
+    for (size_t i = 0; i < want.size(); ++i)
+      EXPECT_NEAR(norm[i], want[i], 1e-6) << "n_rot " << n_rot << " at " << i;
   }
 }
 
 TEST(GqaAttention, MatchesNaiveCausalAttention) {
   const AttentionShape s{4, 2, 8};  // two query heads per KV head
-  const int32_t n_ctx = 16, pos0 = 3, n_tokens = 5, kv_dim = s.n_head_kv * s.head_dim, q_dim = s.n_head * s.head_dim;
+  const int32_t n_ctx = 16, pos0 = 3, n_tokens = 5, kv_dim = s.n_head_kv * s.head_dim,
+                q_dim = s.n_head * s.head_dim;
   KvCache kv;
   kv.Allocate(2, n_ctx, kv_dim);
   const auto past_k = RandomVec(size_t(pos0 + n_tokens) * kv_dim, 1), past_v = RandomVec(past_k.size(), 2);
@@ -155,12 +159,13 @@ TEST(GqaAttention, MatchesNaiveCausalAttention) {
     for (int32_t t = 0; t < n_tokens; ++t) {
       for (int32_t h = 0; h < s.n_head; ++h) {
         const int32_t kvh = h / 2, n_kv = pos0 + t + 1;
-        std::vector<double> w(size_t(n_kv));
+        std::vector<double> w(static_cast<size_t>(n_kv));
         double max = -1e30, sum = 0;
         for (int32_t j = 0; j < n_kv; ++j) {
           double d = 0;
           for (int32_t i = 0; i < s.head_dim; ++i) {
-            d += double(q[size_t(t * q_dim + h * s.head_dim + i)]) * past_k[size_t(j * kv_dim + kvh * s.head_dim + i)];
+            d += double(q[size_t(t * q_dim + h * s.head_dim + i)]) *
+                 past_k[size_t(j * kv_dim + kvh * s.head_dim + i)];
           }
           w[size_t(j)] = d / std::sqrt(double(s.head_dim));
           max = std::max(max, w[size_t(j)]);
@@ -168,7 +173,8 @@ TEST(GqaAttention, MatchesNaiveCausalAttention) {
         for (double& e : w) sum += (e = std::exp(e - max));
         for (int32_t i = 0; i < s.head_dim; ++i) {
           double o = 0;
-          for (int32_t j = 0; j < n_kv; ++j) o += w[size_t(j)] / sum * past_v[size_t(j * kv_dim + kvh * s.head_dim + i)];
+          for (int32_t j = 0; j < n_kv; ++j)
+            o += w[size_t(j)] / sum * past_v[size_t(j * kv_dim + kvh * s.head_dim + i)];
           EXPECT_NEAR(out[size_t(t * q_dim + h * s.head_dim + i)], o, 1e-5);
         }
       }
@@ -177,8 +183,8 @@ TEST(GqaAttention, MatchesNaiveCausalAttention) {
 }
 
 TEST(ModelConfig, ValidateNamesFieldAndFile) {
-  nlohmann::json j = {{"model_type", "llama"}, {"vocab_size", 32},          {"hidden_size", 64},
-                      {"num_hidden_layers", 2}, {"num_attention_heads", 6}, {"num_key_value_heads", 4},
+  nlohmann::json j = {{"model_type", "llama"},   {"vocab_size", 32},         {"hidden_size", 64},
+                      {"num_hidden_layers", 2},  {"num_attention_heads", 6}, {"num_key_value_heads", 4},
                       {"intermediate_size", 128}};
   try {
     ModelConfig::FromHfConfig(j, "tiny/config.json");
@@ -195,8 +201,11 @@ TEST(ModelConfig, ValidateNamesFieldAndFile) {
   EXPECT_EQ(c.head_dim, 8);
   EXPECT_EQ(c.rope.n_rot, 8);
   EXPECT_EQ(c.rope.layout, RopeLayout::kNeox);
-  j["rope_scaling"] = {{"rope_type", "llama3"}, {"factor", 8.0}, {"low_freq_factor", 1.0},
-                       {"high_freq_factor", 4.0}, {"original_max_position_embeddings", 8192}};
+  j["rope_scaling"] = {{"rope_type", "llama3"},
+                       {"factor", 8.0},
+                       {"low_freq_factor", 1.0},
+                       {"high_freq_factor", 4.0},
+                       {"original_max_position_embeddings", 8192}};
   EXPECT_EQ(ModelConfig::FromHfConfig(j, "x").rope.scaling, RopeScaling::kLlama3);
   j["rope_scaling"] = {{"type", "dynamic"}, {"factor", 2.0}};
   EXPECT_THROW(ModelConfig::FromHfConfig(j, "x"), Error);

@@ -29,8 +29,10 @@
 namespace seek {
 namespace {
 
-// Measured 2025-11 (see docs/ACCURACY.md); the budget leaves a wide margin for summation-order changes.
-constexpr double kSmolKlBudget = 1e-4;
+// Mean KL(HF || seek) over the scored positions. Measured 2.1e-11 while seek computes in fp32 on the
+// dequantized weights (docs/ACCURACY.md); the budget also admits kernels that quantize activations to 8 bits
+// (as llama.cpp does for Q4_1), while any real bug (RoPE, scaling, a wrong tensor) lands far above it.
+constexpr double kSmolKlBudget = 1e-3;
 
 int32_t ArgMax(std::span<const float> row) {
   return int32_t(std::max_element(row.begin(), row.end()) - row.begin());
@@ -76,30 +78,62 @@ TEST(Stories260K, GreedyMatchesRunC) {
 // ---------------------------------------------------------------------------------------------------------
 // SmolLM2-135M-Instruct vs HF transformers
 
+// The model is loaded once, and the prompt is evaluated once (all logits) and continued greedily once: the two
+// tests below read the results, so the suite costs one prefill plus a few decode steps.
 class SmolLM2Test : public ::testing::Test {
  protected:
+  struct Run {
+    std::vector<float> prompt_logits;  // [n_prompt, n_vocab]
+    std::vector<int32_t> greedy;       // argmax continuation, up to the reference's length or an end-of-turn token
+  };
+
   static void SetUpTestSuite() {
     if (test::SmolLM2Path().empty()) return;
     model_ = Model::Load(test::SmolLM2Path()).release();
     ref_ = new nlohmann::json(ReadJson(test::TestdataDir() + "/models/smollm2/reference.json"));
   }
   static void TearDownTestSuite() {
+    delete run_;
     delete model_;
     delete ref_;
+    run_ = nullptr;
     model_ = nullptr;
     ref_ = nullptr;
   }
   void SetUp() override {
     if (model_ == nullptr) GTEST_SKIP() << "SmolLM2 GGUF not found (set SEEK_SMOLLM2)";
   }
-  std::vector<int32_t> PromptIds() const { return ref_->at("prompt_ids").get<std::vector<int32_t>>(); }
+  static std::vector<int32_t> PromptIds() { return ref_->at("prompt_ids").get<std::vector<int32_t>>(); }
+
+  static const Run& GetRun() {
+    if (run_ != nullptr) return *run_;
+    auto run = std::make_unique<Run>();
+    ThreadPool pool(2);
+    Context ctx(*model_, 256, &pool);
+    const auto ids = PromptIds();
+    const auto all = ctx.Eval(ids, /*all_logits=*/true);
+    run->prompt_logits.assign(all.begin(), all.end());
+    const int32_t n_vocab = model_->config().n_vocab;
+    std::span<const float> logits(run->prompt_logits.data() + (ids.size() - 1) * n_vocab, n_vocab);
+    const auto& eog = model_->tokenizer().eog_ids();
+    const size_t n_max = ref_->at("greedy").size();
+    while (run->greedy.size() < n_max) {
+      const int32_t next = ArgMax(logits);
+      run->greedy.push_back(next);
+      if (std::find(eog.begin(), eog.end(), next) != eog.end()) break;
+      logits = ctx.Eval(std::span<const int32_t>(&next, 1));
+    }
+    run_ = run.release();
+    return *run_;
+  }
 
   static Model* model_;
   static nlohmann::json* ref_;
-  ThreadPool pool_{2};
+  static Run* run_;
 };
 Model* SmolLM2Test::model_ = nullptr;
 nlohmann::json* SmolLM2Test::ref_ = nullptr;
+SmolLM2Test::Run* SmolLM2Test::run_ = nullptr;
 
 // Needs seek's tokenizer and Jinja chat template: the rendered prompt and its ids equal transformers'
 // apply_chat_template(messages, add_generation_prompt=True).
@@ -137,8 +171,7 @@ TEST_F(SmolLM2Test, LogitsMatchHf) {
   std::vector<Rec> recs(positions.size() * top_k);
   std::memcpy(recs.data(), raw.data(), raw.size());
 
-  Context ctx(*model_, 256, &pool_);
-  const auto logits = ctx.Eval(ids, /*all_logits=*/true);
+  const std::span<const float> logits(GetRun().prompt_logits);
   const int32_t n_vocab = model_->config().n_vocab;
   ASSERT_EQ(logits.size(), ids.size() * size_t(n_vocab));
 
@@ -173,19 +206,9 @@ TEST_F(SmolLM2Test, LogitsMatchHf) {
 }
 
 TEST_F(SmolLM2Test, GreedyAnswerMatchesHf) {
-  const Tokenizer& tok = model_->tokenizer();
   const auto expected = ref_->at("greedy").get<std::vector<int32_t>>();
-  Context ctx(*model_, 256, &pool_);
-  auto logits = ctx.Eval(PromptIds());
-  std::vector<int32_t> got;
-  const auto& eog = tok.eog_ids();
-  while (got.size() < expected.size()) {
-    const int32_t next = ArgMax(logits);
-    got.push_back(next);
-    if (std::find(eog.begin(), eog.end(), next) != eog.end()) break;
-    logits = ctx.Eval(std::span<const int32_t>(&next, 1));
-  }
-  const std::string answer = tok.Decode(got, /*skip_special=*/true);
+  const auto& got = GetRun().greedy;
+  const std::string answer = model_->tokenizer().Decode(got, /*skip_special=*/true);
   std::cout << "[accuracy] SmolLM2 greedy answer: " << answer << "\n";
   EXPECT_NE(answer.find("Paris"), std::string::npos) << answer;
   EXPECT_EQ(got, expected) << "HF: " << ref_->at("greedy_text").get<std::string>();

@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include <fstream>
+#include <map>
 
 #include "core/error.h"
 #include "test_util.h"
@@ -45,12 +46,24 @@ std::string Diff(const std::string& want, const std::string& got) {
          Escaped(got.substr(from, 100));
 }
 
+// The render context of a "cases" entry, built the way transformers' render_jinja_template builds it.
+ordered_json CaseContext(const ordered_json& c) {
+  const ordered_json& conv = Fixture()["conversations"][c["conversation"].get<size_t>()];
+  ordered_json ctx = {{"messages", conv["messages"]},
+                      {"tools", conv["tools"]},
+                      {"documents", nullptr},
+                      {"add_generation_prompt", c["add_generation_prompt"]}};
+  for (const auto& [k, v] : Fixture()["templates"][c["template"].get<std::string>()].items()) ctx[k] = v;
+  for (const auto& [k, v] : c["kwargs"].items()) ctx[k] = v;
+  return ctx;
+}
+
 // Checks one fixture entry; returns an error description or "".
-std::string Check(const std::string& source, const ordered_json& c) {
+std::string Check(const std::string& source, const ordered_json& context, const ordered_json& c) {
   std::string got;
   try {
     ChatTemplate tmpl(source);
-    got = tmpl.Render(c["context"]);
+    got = tmpl.Render(context);
   } catch (const Error& e) {
     if (c.contains("error")) {
       // raise_exception's message must come through.
@@ -71,13 +84,14 @@ std::string Check(const std::string& source, const ordered_json& c) {
 TEST(ChatTemplateTest, FixtureIsPresent) {
   ASSERT_TRUE(Fixture().contains("cases")) << "missing " << test::TestdataDir() << "/chat/fixture.json";
   EXPECT_GE(Fixture()["cases"].size(), 300u);
+  EXPECT_GE(Fixture()["conversations"].size(), 50u);
   EXPECT_GE(Fixture()["unit"].size(), 100u);
 }
 
 TEST(ChatTemplateTest, UnitCasesMatchJinja2) {
   int failures = 0;
   for (const auto& c : Fixture()["unit"]) {
-    std::string err = Check(c["template"].get<std::string>(), c);
+    std::string err = Check(c["template"].get<std::string>(), c["context"], c);
     if (!err.empty()) {
       ++failures;
       ADD_FAILURE() << c["name"].get<std::string>() << ": " << err << "\n  template: "
@@ -97,7 +111,7 @@ TEST(ChatTemplateTest, RealTemplatesMatchTransformers) {
       ASSERT_TRUE(test::FileExists(path)) << path;
       sources[name] = test::ReadFileToString(path);
     }
-    std::string err = Check(sources[name], c);
+    std::string err = Check(sources[name], CaseContext(c), c);
     ++checked;
     if (!err.empty() && ++failures <= 20) ADD_FAILURE() << c["name"].get<std::string>() << ": " << err;
   }

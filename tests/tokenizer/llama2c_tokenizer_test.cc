@@ -91,7 +91,7 @@ TEST_F(Llama2cTokenizerTest, DecodeLikeRunC) {
   EXPECT_EQ(tok_->Decode(Ids({1, 403, 407})), "\n<s>\nOnce upon");  // BOS keeps its text unless skipped
   EXPECT_EQ(tok_->Decode(Ids({1, 403, 407}), true), "Once upon");
   EXPECT_EQ(tok_->Decode(Ids({407, 407})), "upon upon");           // no BOS before: first token stripped
-  EXPECT_EQ(tok_->Decode(Ids({3 + ' ', 407})), " upon");           // <0x20> is a raw byte, never stripped
+  EXPECT_EQ(tok_->Decode(Ids({3 + ' ', 407})), "  upon");          // <0x20> is a raw byte, never stripped
   EXPECT_EQ(tok_->Decode(Ids({-1, 600})), "");
 }
 

@@ -67,6 +67,31 @@ std::vector<Ids> ParseOut(const std::string& out) {
   return lines;
 }
 
+// Undoes Python's unicode_escape of latin-1 text: \\ \n \t \r \xHH.
+std::string Unescape(const std::string& s) {
+  std::string out;
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (s[i] != '\\' || i + 1 >= s.size()) {
+      out += s[i];
+      continue;
+    }
+    const char c = s[++i];
+    if (c == 'n') {
+      out += '\n';
+    } else if (c == 't') {
+      out += '\t';
+    } else if (c == 'r') {
+      out += '\r';
+    } else if (c == 'x' && i + 2 < s.size()) {
+      out += static_cast<char>(std::stoi(s.substr(i + 1, 2), nullptr, 16));
+      i += 2;
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
 TEST_F(SpmTest, Metadata) {
   EXPECT_EQ(tok_->n_vocab(), 32000);
   EXPECT_EQ(tok_->bos_id(), 1);
@@ -92,7 +117,7 @@ TEST_F(SpmTest, LlamaCppVectors) {
   const std::string base = test::SharedDir() + "/vocab-gguf/ggml-vocab-llama-spm.gguf";
   const std::vector<std::string> cases = SplitCases(test::ReadFileToString(base + ".inp"));
   const std::vector<Ids> expected = ParseOut(test::ReadFileToString(base + ".out"));
-  ASSERT_EQ(cases.size(), 47u);
+  ASSERT_EQ(cases.size(), 46u);  // 46 separators, the file ends with one
   ASSERT_EQ(expected.size(), cases.size());
   int failures = 0;
   for (size_t i = 0; i < cases.size(); ++i) {
@@ -106,6 +131,28 @@ TEST_F(SpmTest, LlamaCppVectors) {
     EXPECT_EQ(tok_->Encode(cases[i], true), with_bos) << "case " << i;
   }
   EXPECT_EQ(failures, 0);
+}
+
+// 120 random strings (mixed scripts, emoji, spaces, special tokens in the text) encoded by HF
+// LlamaTokenizerFast: tools/make_spm_fixture.py.
+TEST_F(SpmTest, HfRandomStrings) {
+  const std::string data =
+      test::ReadFileToString(test::TestdataDir() + "/tokenizer/spm/llama_spm_random.txt");
+  ASSERT_FALSE(data.empty());
+  std::istringstream in(data);
+  std::string line;
+  int n = 0;
+  while (std::getline(in, line)) {
+    const size_t tab = line.rfind('\t');
+    ASSERT_NE(tab, std::string::npos);
+    const std::string text = Unescape(line.substr(0, tab));
+    Ids want;
+    std::istringstream ids(line.substr(tab + 1));
+    for (int32_t id; ids >> id;) want.push_back(id);
+    EXPECT_EQ(tok_->Encode(text, false), want) << "text: " << line.substr(0, tab);
+    ++n;
+  }
+  EXPECT_EQ(n, 120);
 }
 
 TEST_F(SpmTest, SpecialTokensInText) {  // expected ids from HF LlamaTokenizerFast

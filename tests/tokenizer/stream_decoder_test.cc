@@ -65,7 +65,9 @@ std::string Stream(const Tokenizer& tok, const Ids& ids, bool valid) {
   std::string all;
   for (int32_t id : ids) {
     const std::string piece = sd.Push(id);
-    if (valid) EXPECT_TRUE(IsValidUtf8(piece)) << "piece of " << piece.size() << " bytes";
+    if (valid) {
+      EXPECT_TRUE(IsValidUtf8(piece)) << "piece of " << piece.size() << " bytes";
+    }
     all += piece;
   }
   all += sd.Flush();

@@ -4,6 +4,7 @@
 
 #include "core/error.h"
 #include "kernels/quant/quant.h"
+#include "kernels/ref/ops.h"
 
 namespace seek {
 
@@ -14,14 +15,9 @@ MatMulWeight AsMatMulWeight(const TensorView& w) {
 
 namespace {
 
-// Rows [begin, end) for a single token: dot each quantized row with x directly.
-void MatVecRows(const MatMulWeight& w, const float* x, float* y, int64_t begin, int64_t end) {
-  const auto* base = static_cast<const uint8_t*>(w.data);
-  for (int64_t o = begin; o < end; ++o) y[o] = DotRowF32(w.type, base + o * w.row_bytes, x, w.n_in);
-}
-
-// Rows [begin, end) for n_tokens tokens: dequantize each row once, then dot it with every token.
-void MatMulRows(const MatMulWeight& w, const float* x, float* y, int64_t n_tokens, int64_t begin, int64_t end) {
+// Output rows [begin, end) for all tokens.
+void MatMulRows(const MatMulWeight& w, const float* x, float* y, int64_t n_tokens, int64_t begin,
+                int64_t end) {
   thread_local std::vector<float> row;  // [n_in] the current weight row in fp32
   row.resize(size_t(w.n_in));
   const auto* base = static_cast<const uint8_t*>(w.data);
@@ -33,12 +29,7 @@ void MatMulRows(const MatMulWeight& w, const float* x, float* y, int64_t n_token
       DequantizeRow(w.type, base + o * w.row_bytes, row.data(), w.n_in);
       wr = row.data();
     }
-    for (int64_t t = 0; t < n_tokens; ++t) {
-      const float* xt = x + t * w.n_in;
-      float sum = 0;
-      for (int64_t i = 0; i < w.n_in; ++i) sum += wr[i] * xt[i];
-      y[t * w.n_out + o] = sum;
-    }
+    for (int64_t t = 0; t < n_tokens; ++t) y[t * w.n_out + o] = DotF32(wr, x + t * w.n_in, w.n_in);
   }
 }
 
@@ -47,13 +38,7 @@ void MatMulRows(const MatMulWeight& w, const float* x, float* y, int64_t n_token
 void MatMul(const MatMulWeight& w, const float* x, float* y, int64_t n_tokens, ThreadPool* pool) {
   SEEK_CHECK(CanDequantize(w.type));
   if (n_tokens <= 0 || w.n_out <= 0) return;
-  auto work = [&](int64_t begin, int64_t end, int) {
-    if (n_tokens == 1) {
-      MatVecRows(w, x, y, begin, end);
-    } else {
-      MatMulRows(w, x, y, n_tokens, begin, end);
-    }
-  };
+  auto work = [&](int64_t begin, int64_t end, int) { MatMulRows(w, x, y, n_tokens, begin, end); };
   // Grain of 16 rows keeps chunk boundaries away from each other's cache lines in y.
   if (pool && pool->size() > 1) {
     pool->ParallelFor(w.n_out, work, 16);

@@ -4,9 +4,10 @@
 //   y[t][o] = sum_i W[o][i] * x[t][i]     W: [n_in, n_out] in GGML order (n_out rows of n_in elements)
 //                                         x: [n_tokens][n_in], y: [n_tokens][n_out]
 //
-// Threads split the output rows. For one token each row is dotted straight from its quantized bytes
-// (DotRowF32). For several tokens each row is dequantized once into a per-thread fp32 buffer and dotted with
-// every token, so dequantization is paid once per row instead of once per token.
+// Threads split the output rows. Each row is dequantized once (DequantizeRow) into a per-thread fp32 buffer
+// and dotted with every token (DotF32), so dequantization is paid once per row, not once per token. One path
+// for every batch size: y[t] does not depend on n_tokens or the thread count, bit for bit. (DotRowF32 would
+// skip the buffer for one token, but the scalar DotRowF32 is ~2x slower than dequantize + DotF32.)
 #pragma once
 #include <cstddef>
 #include <cstdint>

@@ -14,6 +14,10 @@ namespace seek {
 //    GPT-NeoX, Qwen2 GGUF files.
 enum class RopeLayout { kNorm, kNeox };
 
+// sum_i a[i] * b[i] in fp32 with 8 interleaved partial sums (a fixed order, so results do not depend on
+// threads or batch size; the compiler may vectorise the independent lanes).
+float DotF32(const float* a, const float* b, int64_t n);
+
 // y[i] = x[i] / sqrt(mean(x^2) + eps) * w[i], i in [0, n). The sum of squares is accumulated in double.
 void RmsNorm(const float* x, const float* w, float* y, int64_t n, float eps);
 
@@ -21,7 +25,9 @@ void RmsNorm(const float* x, const float* w, float* y, int64_t n, float eps);
 void Softmax(float* x, int64_t n);
 
 // x * sigmoid(x).
-inline float Silu(float x) { return x / (1.0f + std::exp(-x)); }
+inline float Silu(float x) {
+  return x / (1.0f + std::exp(-x));
+}
 // gate[i] = silu(gate[i]) * up[i], i in [0, n): the SwiGLU activation (Shazeer 2020, arXiv:2002.05202).
 void SwiGLU(float* gate, const float* up, int64_t n);
 

@@ -6,8 +6,8 @@
 //     h  = x + attn_output( GQA( RoPE(attn_q(rmsnorm(x))), RoPE(attn_k(...)), attn_v(...) ) )
 //     x  = h + ffn_down( silu(ffn_gate(rmsnorm(h))) * ffn_up(rmsnorm(h)) )
 //   logits = output(rmsnorm(x))
-#include "model/arch/arch.h"
 #include "kernels/ref/matmul.h"
+#include "model/arch/arch.h"
 #include "model/blocks/mlp.h"
 #include "model/blocks/norm.h"
 
@@ -31,7 +31,8 @@ void LlamaForward(const ForwardPass& f) {
     MatMul(l.wv, b.xn.data(), b.v.data(), n_tokens, f.pool);  // [n_tokens][n_head_kv * head_dim]
     for (int32_t t = 0; t < n_tokens; ++t) {
       ApplyRope(b.q.data() + int64_t(t) * c.q_dim(), c.n_head, c.head_dim, f.rope, f.pos0 + t, c.rope.layout);
-      ApplyRope(b.k.data() + int64_t(t) * c.kv_dim(), c.n_head_kv, c.head_dim, f.rope, f.pos0 + t, c.rope.layout);
+      ApplyRope(b.k.data() + int64_t(t) * c.kv_dim(), c.n_head_kv, c.head_dim, f.rope, f.pos0 + t,
+                c.rope.layout);
     }
     KvWrite(f.kv, il, f.pos0, n_tokens, b.k.data(), b.v.data());
     GqaAttention(b.q.data(), f.kv, il, f.pos0, n_tokens, shape, b.attn.data(), f.pool);

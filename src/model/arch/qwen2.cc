@@ -6,8 +6,8 @@
 //     h  = x + attn_output( GQA( RoPE(attn_q(rmsnorm(x)) + bq), RoPE(attn_k(...) + bk), attn_v(...) + bv ) )
 //     x  = h + ffn_down( silu(ffn_gate(rmsnorm(h))) * ffn_up(rmsnorm(h)) )
 //   logits = output(rmsnorm(x))
-#include "model/arch/arch.h"
 #include "kernels/ref/matmul.h"
+#include "model/arch/arch.h"
 #include "model/blocks/mlp.h"
 #include "model/blocks/norm.h"
 
@@ -34,7 +34,8 @@ void Qwen2Forward(const ForwardPass& f) {
     AddBiasRows(b.v.data(), l.bv, n_tokens);
     for (int32_t t = 0; t < n_tokens; ++t) {
       ApplyRope(b.q.data() + int64_t(t) * c.q_dim(), c.n_head, c.head_dim, f.rope, f.pos0 + t, c.rope.layout);
-      ApplyRope(b.k.data() + int64_t(t) * c.kv_dim(), c.n_head_kv, c.head_dim, f.rope, f.pos0 + t, c.rope.layout);
+      ApplyRope(b.k.data() + int64_t(t) * c.kv_dim(), c.n_head_kv, c.head_dim, f.rope, f.pos0 + t,
+                c.rope.layout);
     }
     KvWrite(f.kv, il, f.pos0, n_tokens, b.k.data(), b.v.data());
     GqaAttention(b.q.data(), f.kv, il, f.pos0, n_tokens, shape, b.attn.data(), f.pool);

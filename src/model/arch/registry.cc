@@ -11,8 +11,10 @@ namespace seek {
 
 ArchForwardFn FindArchForward(ModelArch arch) {
   switch (arch) {
-    case ModelArch::kLlama: return &LlamaForward;
-    case ModelArch::kQwen2: return &Qwen2Forward;
+    case ModelArch::kLlama:
+      return &LlamaForward;
+    case ModelArch::kQwen2:
+      return &Qwen2Forward;
   }
   Fail("no forward pass for architecture %s", ArchName(arch));
 }
@@ -35,7 +37,8 @@ void ForwardBuffers::Allocate(const ModelConfig& c, int32_t n_tokens) {
 
 void EmbedTokens(const ForwardPass& f) {
   const int64_t n_embd = f.config.n_embd;
-  for (size_t t = 0; t < f.tokens.size(); ++t) EmbeddingRow(f.weights.token_embd, f.tokens[t], f.buf.x.data() + t * n_embd);
+  for (size_t t = 0; t < f.tokens.size(); ++t)
+    EmbeddingRow(f.weights.token_embd, f.tokens[t], f.buf.x.data() + t * n_embd);
 }
 
 void OutputLogits(const ForwardPass& f) {

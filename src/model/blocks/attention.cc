@@ -33,9 +33,7 @@ void GqaAttention(const float* q, const KvCache& kv, int32_t il, int32_t pos0, i
       scores.resize(size_t(n_kv));
       for (int32_t p = 0; p < n_kv; ++p) {
         const float* kp = kv.K(il, p) + kv_off;
-        float dot = 0;
-        for (int32_t i = 0; i < head_dim; ++i) dot += qh[i] * kp[i];
-        scores[size_t(p)] = dot * scale;
+        scores[size_t(p)] = DotF32(qh, kp, head_dim) * scale;
       }
       Softmax(scores.data(), n_kv);
       float* oh = out + t * q_dim + int64_t(h) * head_dim;  // [head_dim]

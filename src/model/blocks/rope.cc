@@ -61,7 +61,8 @@ std::vector<float> RopeInvFreq(const RopeConfig& r, const float* freq_factors) {
         const double extrapolation_factor = 1.0 - ramp;
         const double extrapolated = inv_freq[size_t(i)];
         const double interpolated = extrapolated / r.factor;
-        inv_freq[size_t(i)] = float(interpolated * (1.0 - extrapolation_factor) + extrapolated * extrapolation_factor);
+        inv_freq[size_t(i)] =
+            float(interpolated * (1.0 - extrapolation_factor) + extrapolated * extrapolation_factor);
       }
       break;
     }
@@ -95,7 +96,8 @@ RopeTable::RopeTable(const RopeConfig& rope, const float* freq_factors, int32_t 
   }
 }
 
-void ApplyRope(float* x, int32_t n_heads, int32_t head_dim, const RopeTable& table, int32_t pos, RopeLayout layout) {
+void ApplyRope(float* x, int32_t n_heads, int32_t head_dim, const RopeTable& table, int32_t pos,
+               RopeLayout layout) {
   SEEK_CHECK(pos >= 0 && pos < table.n_pos());
   const float* c = table.cos(pos);
   const float* s = table.sin(pos);

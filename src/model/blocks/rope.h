@@ -1,8 +1,8 @@
 // Rotary position embeddings (Su et al. 2021, arXiv:2104.09864) with the scaling variants of HF
 // transformers' modeling_rope_utils.py: linear, llama3, yarn, plus GGUF's rope_freqs divisors.
 //
-// RopeInvFreq gives the per-pair angular frequency inv_freq[i] (i < n_rot/2) after scaling; the angle of pair i
-// at position p is p * inv_freq[i]. RopeTable precomputes cos/sin for every position of a context, already
+// RopeInvFreq gives the per-pair angular frequency inv_freq[i] (i < n_rot/2) after scaling; the angle of pair
+// i at position p is p * inv_freq[i]. RopeTable precomputes cos/sin for every position of a context, already
 // multiplied by the attention factor (YaRN's mscale; 1 otherwise).
 #pragma once
 #include <cstdint>
@@ -33,6 +33,7 @@ class RopeTable {
 };
 
 // Rotates n_heads heads of head_dim floats each (x: [n_heads * head_dim]) for position pos.
-void ApplyRope(float* x, int32_t n_heads, int32_t head_dim, const RopeTable& table, int32_t pos, RopeLayout layout);
+void ApplyRope(float* x, int32_t n_heads, int32_t head_dim, const RopeTable& table, int32_t pos,
+               RopeLayout layout);
 
 }  // namespace seek

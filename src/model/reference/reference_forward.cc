@@ -1,9 +1,15 @@
 // The reference forward pass: the oracle every fast path is tested against. It follows llama2.c's run.c
-// (Karpathy, github.com/karpathy/llama2.c): one token at a time, every buffer fp32, each weight row
-// dequantized to fp32 right before use, dot products accumulated in double. It shares nothing with the fast
-// path beyond the weight views and the RoPE frequency formula (RopeInvFreq, checked on its own against
-// hand-computed values in blocks_test): its norm, RoPE rotation, attention, softmax and matmul are its own
-// plain loops, so a bug in model/blocks or kernels/ref shows up as a mismatch.
+// (Karpathy, github.com/karpathy/llama2.c): one token at a time, every buffer fp32, weights dequantized to
+// fp32 before use, dot products accumulated in double. It shares nothing with the fast path beyond the weight
+// views and the RoPE frequency formula (RopeInvFreq, checked on its own against hand-computed values in
+// blocks_test): its norm, RoPE rotation, attention, softmax and matmul are its own plain loops, so a bug in
+// model/blocks or kernels/ref shows up as a mismatch.
+//
+// One deviation from run.c, for speed only: the loops run layer by layer (each token in turn inside a layer)
+// instead of token by token, so each layer's matrices are dequantized once per call rather than once per
+// token, while holding only one layer in fp32. Causality is unchanged: token `pos` of layer `il` reads the
+// K/V of positions <= pos of the same layer, all written before it.
+#include <algorithm>
 #include <cmath>
 #include <vector>
 
@@ -17,16 +23,35 @@ namespace seek {
 
 namespace {
 
-// out[o] = W[o,:] . in for every row o of W ([n_in, n_out]).
-void RefMatVec(const TensorView& w, const float* in, float* out, std::vector<float>& row) {
-  const int64_t n_in = w.ne[0], n_out = w.ne[1];
-  row.resize(size_t(n_in));
-  for (int64_t o = 0; o < n_out; ++o) {
-    DequantizeRow(w.type, w.row(o), row.data(), n_in);
-    double sum = 0;
-    for (int64_t i = 0; i < n_in; ++i) sum += double(row[size_t(i)]) * in[i];
-    out[o] = float(sum);
+// A weight matrix dequantized to fp32: [n_out][n_in].
+struct DenseMatrix {
+  int64_t n_in = 0, n_out = 0;
+  std::vector<float> w;
+};
+
+void Dequantize(const TensorView& t, DenseMatrix& m) {
+  m.n_in = t.ne[0];
+  m.n_out = t.ne[1];
+  m.w.resize(size_t(m.n_in * m.n_out));
+  for (int64_t o = 0; o < m.n_out; ++o) DequantizeRow(t.type, t.row(o), m.w.data() + o * m.n_in, m.n_in);
+}
+
+double RefDot(const float* a, const float* b, int64_t n) {
+  double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+  int64_t i = 0;
+  for (; i + 4 <= n; i += 4) {
+    s0 += double(a[i]) * b[i];
+    s1 += double(a[i + 1]) * b[i + 1];
+    s2 += double(a[i + 2]) * b[i + 2];
+    s3 += double(a[i + 3]) * b[i + 3];
   }
+  for (; i < n; ++i) s0 += double(a[i]) * b[i];
+  return (s0 + s1) + (s2 + s3);
+}
+
+// out[o] = W[o,:] . in
+void RefMatVec(const DenseMatrix& m, const float* in, float* out) {
+  for (int64_t o = 0; o < m.n_out; ++o) out[o] = float(RefDot(m.w.data() + o * m.n_in, in, m.n_in));
 }
 
 // out = x / sqrt(mean(x^2) + eps) * w
@@ -85,21 +110,21 @@ std::vector<float> ReferenceForward(const Model& model, std::span<const int32_t>
   const int64_t dim = c.n_embd, q_dim = c.q_dim(), kv_dim = c.kv_dim(), head_dim = c.head_dim;
   const int32_t kv_mul = c.n_head / c.n_head_kv;
 
-  // Run state, as run.c's RunState.
-  std::vector<float> x(static_cast<size_t>(dim));           // [n_embd] residual stream
-  std::vector<float> xb(static_cast<size_t>(dim));          // [n_embd] normed input
-  std::vector<float> q(static_cast<size_t>(q_dim));         // [n_head * head_dim]
-  std::vector<float> k(static_cast<size_t>(kv_dim));        // [n_head_kv * head_dim]
-  std::vector<float> v(static_cast<size_t>(kv_dim));        // [n_head_kv * head_dim]
-  std::vector<float> att_out(static_cast<size_t>(q_dim));   // [n_head * head_dim]
-  std::vector<float> xb2(static_cast<size_t>(dim));         // [n_embd]
-  std::vector<float> hb(static_cast<size_t>(c.n_ff));       // [n_ff]
-  std::vector<float> hb2(static_cast<size_t>(c.n_ff));      // [n_ff]
-  std::vector<float> att(static_cast<size_t>(n));           // [n] scores of one head
-  std::vector<float> row;                      // one dequantized weight row
-  std::vector<float> key_cache(size_t(c.n_layer) * n * kv_dim);    // [n_layer][n][kv_dim]
-  std::vector<float> value_cache(size_t(c.n_layer) * n * kv_dim);  // [n_layer][n][kv_dim]
-  std::vector<float> logits(size_t(n) * c.n_vocab);                // [n][n_vocab]
+  // Run state, as run.c's RunState (the residual stream is kept for every token: layer-major loops).
+  std::vector<float> x(static_cast<size_t>(n * dim));      // [n][n_embd] residual stream of every token
+  std::vector<float> xb(static_cast<size_t>(dim));         // [n_embd] normed input
+  std::vector<float> q(static_cast<size_t>(q_dim));        // [n_head * head_dim]
+  std::vector<float> k(static_cast<size_t>(kv_dim));       // [n_head_kv * head_dim]
+  std::vector<float> v(static_cast<size_t>(kv_dim));       // [n_head_kv * head_dim]
+  std::vector<float> att_out(static_cast<size_t>(q_dim));  // [n_head * head_dim]
+  std::vector<float> xb2(static_cast<size_t>(dim));        // [n_embd]
+  std::vector<float> hb(static_cast<size_t>(c.n_ff));      // [n_ff]
+  std::vector<float> hb2(static_cast<size_t>(c.n_ff));     // [n_ff]
+  std::vector<float> att(static_cast<size_t>(n));          // [n] scores of one head
+  std::vector<float> key_cache(static_cast<size_t>(n * kv_dim));    // [n][kv_dim] of the current layer
+  std::vector<float> value_cache(static_cast<size_t>(n * kv_dim));  // [n][kv_dim] of the current layer
+  std::vector<float> logits(static_cast<size_t>(n) * c.n_vocab);    // [n][n_vocab]
+  DenseMatrix wq, wk, wv, wo, w1, w3, w2;                           // one layer in fp32
 
   const std::vector<float> inv_freq =
       RopeInvFreq(c.rope, w.rope_freqs.data ? static_cast<const float*>(w.rope_freqs.data) : nullptr);
@@ -107,61 +132,75 @@ std::vector<float> ReferenceForward(const Model& model, std::span<const int32_t>
 
   for (int32_t pos = 0; pos < n; ++pos) {
     const TensorView& emb = w.token_embd;
-    DequantizeRow(emb.type, emb.row(tokens[size_t(pos)]), x.data(), dim);
+    DequantizeRow(emb.type, emb.row(tokens[size_t(pos)]), x.data() + pos * dim, dim);
+  }
 
-    for (int32_t il = 0; il < c.n_layer; ++il) {
-      const LayerWeights& l = w.layers[size_t(il)];
-      RefRmsNorm(x.data(), l.attn_norm, xb.data(), dim, c.norm_eps);
-      RefMatVec(l.wq, xb.data(), q.data(), row);
-      RefMatVec(l.wk, xb.data(), k.data(), row);
-      RefMatVec(l.wv, xb.data(), v.data(), row);
+  for (int32_t il = 0; il < c.n_layer; ++il) {
+    const LayerWeights& l = w.layers[size_t(il)];
+    Dequantize(l.wq, wq);
+    Dequantize(l.wk, wk);
+    Dequantize(l.wv, wv);
+    Dequantize(l.wo, wo);
+    Dequantize(l.ffn_gate, w1);
+    Dequantize(l.ffn_up, w3);
+    Dequantize(l.ffn_down, w2);
+
+    for (int32_t pos = 0; pos < n; ++pos) {
+      float* xp = x.data() + pos * dim;  // [n_embd] this token's residual stream
+      RefRmsNorm(xp, l.attn_norm, xb.data(), dim, c.norm_eps);
+      RefMatVec(wq, xb.data(), q.data());
+      RefMatVec(wk, xb.data(), k.data());
+      RefMatVec(wv, xb.data(), v.data());
       RefAddBias(q.data(), l.bq);
       RefAddBias(k.data(), l.bk);
       RefAddBias(v.data(), l.bv);
       RefRope(q.data(), c.n_head, c.head_dim, pos, c, inv_freq, mscale);
       RefRope(k.data(), c.n_head_kv, c.head_dim, pos, c, inv_freq, mscale);
-
-      float* kc = key_cache.data() + (int64_t(il) * n + pos) * kv_dim;
-      float* vc = value_cache.data() + (int64_t(il) * n + pos) * kv_dim;
-      for (int64_t i = 0; i < kv_dim; ++i) kc[i] = k[size_t(i)], vc[i] = v[size_t(i)];
+      std::copy(k.begin(), k.end(), key_cache.begin() + pos * kv_dim);
+      std::copy(v.begin(), v.end(), value_cache.begin() + pos * kv_dim);
 
       // Multi-head attention over positions [0, pos].
       for (int32_t h = 0; h < c.n_head; ++h) {
         const float* qh = q.data() + h * head_dim;
         const int64_t kv_off = int64_t(h / kv_mul) * head_dim;
         for (int32_t t = 0; t <= pos; ++t) {
-          const float* kt = key_cache.data() + (int64_t(il) * n + t) * kv_dim + kv_off;
-          double score = 0;
-          for (int64_t i = 0; i < head_dim; ++i) score += double(qh[i]) * kt[i];
+          const double score = RefDot(qh, key_cache.data() + t * kv_dim + kv_off, head_dim);
           att[size_t(t)] = float(score / std::sqrt(double(head_dim)));
         }
         RefSoftmax(att.data(), pos + 1);
         float* oh = att_out.data() + h * head_dim;
         for (int64_t i = 0; i < head_dim; ++i) {
           double sum = 0;
-          for (int32_t t = 0; t <= pos; ++t) {
-            sum += double(att[size_t(t)]) * value_cache[size_t((int64_t(il) * n + t) * kv_dim + kv_off + i)];
-          }
+          for (int32_t t = 0; t <= pos; ++t)
+            sum += double(att[size_t(t)]) * value_cache[size_t(t * kv_dim + kv_off + i)];
           oh[i] = float(sum);
         }
       }
-      RefMatVec(l.wo, att_out.data(), xb2.data(), row);
-      for (int64_t i = 0; i < dim; ++i) x[size_t(i)] += xb2[size_t(i)];
+      RefMatVec(wo, att_out.data(), xb2.data());
+      for (int64_t i = 0; i < dim; ++i) xp[i] += xb2[size_t(i)];
 
       // SwiGLU feed-forward.
-      RefRmsNorm(x.data(), l.ffn_norm, xb.data(), dim, c.norm_eps);
-      RefMatVec(l.ffn_gate, xb.data(), hb.data(), row);
-      RefMatVec(l.ffn_up, xb.data(), hb2.data(), row);
+      RefRmsNorm(xp, l.ffn_norm, xb.data(), dim, c.norm_eps);
+      RefMatVec(w1, xb.data(), hb.data());
+      RefMatVec(w3, xb.data(), hb2.data());
       for (int32_t i = 0; i < c.n_ff; ++i) {
         const double g = hb[size_t(i)];
         hb[size_t(i)] = float(g / (1.0 + std::exp(-g)) * hb2[size_t(i)]);
       }
-      RefMatVec(l.ffn_down, hb.data(), xb2.data(), row);
-      for (int64_t i = 0; i < dim; ++i) x[size_t(i)] += xb2[size_t(i)];
+      RefMatVec(w2, hb.data(), xb2.data());
+      for (int64_t i = 0; i < dim; ++i) xp[i] += xb2[size_t(i)];
     }
+  }
 
-    RefRmsNorm(x.data(), w.output_norm, xb.data(), dim, c.norm_eps);
-    RefMatVec(w.output, xb.data(), logits.data() + int64_t(pos) * c.n_vocab, row);
+  // Final norm and classifier: one output row at a time (the vocabulary matrix can be large).
+  std::vector<float> normed(static_cast<size_t>(n * dim));  // [n][n_embd]
+  for (int32_t pos = 0; pos < n; ++pos)
+    RefRmsNorm(x.data() + pos * dim, w.output_norm, normed.data() + pos * dim, dim, c.norm_eps);
+  std::vector<float> row(static_cast<size_t>(dim));
+  for (int64_t o = 0; o < c.n_vocab; ++o) {
+    DequantizeRow(w.output.type, w.output.row(o), row.data(), dim);
+    for (int32_t pos = 0; pos < n; ++pos)
+      logits[size_t(pos) * c.n_vocab + o] = float(RefDot(row.data(), normed.data() + pos * dim, dim));
   }
   return logits;
 }

@@ -170,6 +170,7 @@ void Interpreter::ExecFor(const Stmt& s, const ScopePtr& scope, std::string& out
     return a.pos[size_t(*cycle_index) % a.pos.size()];
   });
   loop_scope->Set("loop", loop);
+  bool completed_any = false;
   for (int64_t k = 0; k < n; ++k) {
     CountIterations(1);
     Unpack(loop_scope, s.targets, items[k]);
@@ -182,8 +183,13 @@ void Interpreter::ExecFor(const Stmt& s, const ScopePtr& scope, std::string& out
     d[5].second = Value::Bool(k == n - 1);
     d[9].second = k > 0 ? items[k - 1] : Value::Undefined("loop.previtem");
     d[10].second = k + 1 < n ? items[k + 1] : Value::Undefined("loop.nextitem");
-    if (ExecBody(s.body, loop_scope, out) == Flow::kBreak) break;
+    Flow flow = ExecBody(s.body, loop_scope, out);
+    if (flow == Flow::kBreak) break;
+    if (flow == Flow::kNormal) completed_any = true;
   }
+  // jinja2 clears its "run the else block" flag at the end of the loop body, so an `else` still runs when
+  // every iteration ended in break/continue (jinja2/compiler.py visit_For).
+  if (!completed_any) ExecBody(s.else_body, scope, out);
 }
 
 void Interpreter::ExecSet(const Stmt& s, const ScopePtr& scope, std::string& out) {

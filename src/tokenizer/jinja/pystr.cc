@@ -214,8 +214,14 @@ std::string ToLower(std::string_view s) {
 }
 
 std::string ToUpper(std::string_view s) {
-  std::u32string u = Decode(s);
-  for (auto& c : u) c = Upper(c);
+  std::u32string u;
+  for (char32_t c : Decode(s)) {
+    if (c == 0xdf) {  // Python's full case mapping: "ß".upper() == "SS"
+      u += U"SS";
+      continue;
+    }
+    u.push_back(Upper(c));
+  }
   return Encode(u);
 }
 
