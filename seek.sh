@@ -95,10 +95,7 @@ run_tests() {
 fuzz() {
   local seconds="${1:-600}"
   apt_install "${APT_PACKAGES[@]}" "${FUZZ_PACKAGES[@]}"
-  cmake --preset fuzz -S "$ROOT" >/dev/null
-  cmake --build "$ROOT/build-fuzz" -j "$JOBS"
-  cd "$ROOT/build-fuzz"
-  SEEK_FUZZ_SECONDS="$seconds" ctest --output-on-failure -L fuzz
+  FUZZERS="${FUZZERS:-gguf safetensors tokenizer jinja}" "$ROOT/tools/run_fuzz.sh" "$seconds" "$JOBS"
 }
 
 cmd="${1:-help}"

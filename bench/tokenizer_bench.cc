@@ -151,7 +151,8 @@ int main(int argc, char** argv) {
   if (serve) return Serve(entries, text, ids_dir);
 
   const double mb = static_cast<double>(text.size()) / 1e6;
-  nlohmann::json out = {{"text", text_path}, {"bytes", text.size()}, {"runs", runs}, {"results", nlohmann::json::array()}};
+  nlohmann::json out = {
+      {"text", text_path}, {"bytes", text.size()}, {"runs", runs}, {"results", nlohmann::json::array()}};
   if (!json) {
     std::printf("text: %s (%zu bytes), %d runs each, median reported\n", text_path.c_str(), text.size(), runs);
     std::printf("%-16s %10s %8s %12s %9s %9s %12s\n", "tokenizer", "tokens", "load s", "tok/s", "MB/s", "median s",

@@ -29,10 +29,11 @@
 namespace seek {
 namespace {
 
-// Mean KL(HF || seek) over the scored positions. Measured 2.1e-11 while seek computes in fp32 on the
-// dequantized weights (docs/ACCURACY.md); the budget also admits kernels that quantize activations to 8 bits
-// (as llama.cpp does for Q4_1), while any real bug (RoPE, scaling, a wrong tensor) lands far above it.
-constexpr double kSmolKlBudget = 1e-3;
+// Mean KL(HF || seek) over the scored positions. Measured 2.1e-11 while seek computes in fp32 on the exactly
+// dequantized weights (docs/ACCURACY.md). The budget is tight for that path, so subtle bugs (a norm epsilon, a
+// RoPE detail) fail it; fast kernels that quantize activations to 8 bits must re-measure and raise it, with
+// the new figure recorded in docs/ACCURACY.md.
+constexpr double kSmolKlBudget = 1e-6;
 
 int32_t ArgMax(std::span<const float> row) {
   return int32_t(std::max_element(row.begin(), row.end()) - row.begin());
