@@ -4,9 +4,7 @@
 #include <atomic>
 #include <csignal>
 #include <cstdio>
-#include <fstream>
 #include <iostream>
-#include <sstream>
 #include <unistd.h>
 
 #include "cli/commands.h"
@@ -55,13 +53,7 @@ bool ReadMessage(bool interactive, std::string& out) {
 int Chat(const ChatOptions& o) {
   auto model = LoadModel(o.model);
   std::string tmpl = model->chat_template();
-  if (!o.template_file.empty()) {
-    std::ifstream f(o.template_file, std::ios::binary);
-    if (!f) Fail("%s: cannot read the chat template", o.template_file.c_str());
-    std::stringstream ss;
-    ss << f.rdbuf();
-    tmpl = ss.str();
-  }
+  if (!o.template_file.empty()) tmpl = ReadFileOrFail(o.template_file, "chat template");
   ThreadPool pool(ThreadCount(o.model));
   Context ctx(*model, o.model.ctx, &pool);
   ChatSession chat(*model, ctx, tmpl, ResolveSampling(o.sampling, model->default_sampling()), o.system);

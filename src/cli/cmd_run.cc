@@ -1,7 +1,5 @@
 // seek run: complete a prompt and print the completion.
 #include <cstdio>
-#include <fstream>
-#include <sstream>
 
 #include "cli/commands.h"
 #include "cli/options.h"
@@ -24,13 +22,7 @@ struct RunOptions {
 
 int Run(const RunOptions& o) {
   std::string prompt = o.prompt;
-  if (!o.prompt_file.empty()) {
-    std::ifstream f(o.prompt_file, std::ios::binary);
-    if (!f) Fail("%s: cannot read the prompt file", o.prompt_file.c_str());
-    std::stringstream ss;
-    ss << f.rdbuf();
-    prompt = ss.str();
-  }
+  if (!o.prompt_file.empty()) prompt = ReadFileOrFail(o.prompt_file, "prompt file");
   auto model = LoadModel(o.model);
   const Tokenizer& tok = model->tokenizer();
   ThreadPool pool(ThreadCount(o.model));

@@ -1,10 +1,9 @@
 // seek tokenize: print the token ids of a text as a JSON array, like HF encode(text, add_special_tokens=False)
 // (special tokens written in the text are recognised); --add-special adds BOS/EOS as the model does.
 #include <cstdio>
-#include <fstream>
-#include <sstream>
 
 #include "cli/commands.h"
+#include "cli/options.h"
 #include "core/error.h"
 #include "tokenizer/tokenizer.h"
 
@@ -19,13 +18,7 @@ struct TokenizeOptions {
 
 int Tokenize(const TokenizeOptions& o) {
   std::string text = o.text;
-  if (!o.file.empty()) {
-    std::ifstream f(o.file, std::ios::binary);
-    if (!f) Fail("%s: cannot read", o.file.c_str());
-    std::stringstream ss;
-    ss << f.rdbuf();
-    text = ss.str();
-  }
+  if (!o.file.empty()) text = ReadFileOrFail(o.file, "text file");
   auto tok = Tokenizer::FromPath(o.path);
   std::vector<int32_t> ids = tok->Encode(text, o.add_special);
   std::string out = "[";

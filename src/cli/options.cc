@@ -1,8 +1,11 @@
 #include "cli/options.h"
 
 #include <cstdio>
+#include <fstream>
+#include <sstream>
 #include <unistd.h>
 
+#include "core/error.h"
 #include "core/log.h"
 
 namespace seek::cli {
@@ -72,6 +75,14 @@ SamplingParams ResolveSampling(const SamplingOptions& o, const SamplingParams& m
   if (o.repeat_last_n) p.penalty_last_n = *o.repeat_last_n;
   if (o.seed) p.seed = *o.seed;
   return p;
+}
+
+std::string ReadFileOrFail(const std::string& path, const char* what) {
+  std::ifstream f(path, std::ios::binary);
+  if (!f) Fail("%s: cannot read the %s", path.c_str(), what);
+  std::stringstream ss;
+  ss << f.rdbuf();
+  return ss.str();
 }
 
 int32_t ThreadCount(const ModelOptions& o) { return o.threads > 0 ? o.threads : ThreadPool::HardwareThreads(); }

@@ -39,4 +39,7 @@ SamplingParams ResolveSampling(const SamplingOptions& o, const SamplingParams& m
 std::unique_ptr<Model> LoadModel(const ModelOptions& o);
 int32_t ThreadCount(const ModelOptions& o);
 
+// The whole content of a file; throws seek::Error "PATH: cannot read the WHAT".
+std::string ReadFileOrFail(const std::string& path, const char* what);
+
 }  // namespace seek::cli

@@ -57,6 +57,11 @@ void Qwen2Forward(const ForwardPass& f);
 void EmbedTokens(const ForwardPass& f);
 // logits of the last n_logits rows: output_norm, then the output projection.
 void OutputLogits(const ForwardPass& f);
+// Given buf.q/k/v projections of layer il: RoPE on q and k, KV-cache write, causal GQA attention,
+// attn_output, and the residual add into buf.x.
+void AttentionTail(const ForwardPass& f, int32_t il);
+// The feed-forward sub-block of layer il: ffn_norm, SwiGLU MLP, residual add into buf.x.
+void SwiGluFeedForward(const ForwardPass& f, int32_t il);
 // x[i] += y[i], i in [0, n).
 void AddInPlace(float* x, const float* y, int64_t n);
 // Adds bias b ([n]) to each of n_tokens rows of x ([n_tokens][n]).

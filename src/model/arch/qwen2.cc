@@ -8,7 +8,6 @@
 //   logits = output(rmsnorm(x))
 #include "kernels/ref/matmul.h"
 #include "model/arch/arch.h"
-#include "model/blocks/mlp.h"
 #include "model/blocks/norm.h"
 
 namespace seek {
@@ -17,8 +16,6 @@ void Qwen2Forward(const ForwardPass& f) {
   const ModelConfig& c = f.config;
   ForwardBuffers& b = f.buf;
   const int32_t n_tokens = int32_t(f.tokens.size());
-  const int64_t n_embd = c.n_embd;
-  const AttentionShape shape{c.n_head, c.n_head_kv, c.head_dim};
 
   EmbedTokens(f);  // b.x: [n_tokens][n_embd]
   for (int32_t il = 0; il < c.n_layer; ++il) {
@@ -32,20 +29,8 @@ void Qwen2Forward(const ForwardPass& f) {
     AddBiasRows(b.q.data(), l.bq, n_tokens);
     AddBiasRows(b.k.data(), l.bk, n_tokens);
     AddBiasRows(b.v.data(), l.bv, n_tokens);
-    for (int32_t t = 0; t < n_tokens; ++t) {
-      ApplyRope(b.q.data() + int64_t(t) * c.q_dim(), c.n_head, c.head_dim, f.rope, f.pos0 + t, c.rope.layout);
-      ApplyRope(b.k.data() + int64_t(t) * c.kv_dim(), c.n_head_kv, c.head_dim, f.rope, f.pos0 + t,
-                c.rope.layout);
-    }
-    KvWrite(f.kv, il, f.pos0, n_tokens, b.k.data(), b.v.data());
-    GqaAttention(b.q.data(), f.kv, il, f.pos0, n_tokens, shape, b.attn.data(), f.pool);
-    MatMul(l.wo, b.attn.data(), b.proj.data(), n_tokens, f.pool);  // [n_tokens][n_embd]
-    AddInPlace(b.x.data(), b.proj.data(), n_tokens * n_embd);
-
-    // Feed-forward.
-    RmsNormRows(b.x.data(), l.ffn_norm, b.xn.data(), n_tokens, c.norm_eps);
-    SwiGluMlp(l, b.xn.data(), n_tokens, b.gate.data(), b.up.data(), b.proj.data(), f.pool);
-    AddInPlace(b.x.data(), b.proj.data(), n_tokens * n_embd);
+    AttentionTail(f, il);
+    SwiGluFeedForward(f, il);
   }
   OutputLogits(f);
 }

@@ -5,6 +5,7 @@
 #include "core/error.h"
 #include "kernels/ref/matmul.h"
 #include "model/arch/arch.h"
+#include "model/blocks/mlp.h"
 #include "model/blocks/norm.h"
 
 namespace seek {
@@ -58,6 +59,32 @@ void AddBiasRows(float* x, const TensorView& b, int32_t n_tokens) {
   const int64_t n = b.ne[0];
   const float* bf = F32Data(b);
   for (int32_t t = 0; t < n_tokens; ++t) AddInPlace(x + t * n, bf, n);
+}
+
+void AttentionTail(const ForwardPass& f, int32_t il) {
+  const ModelConfig& c = f.config;
+  ForwardBuffers& b = f.buf;
+  const LayerWeights& l = f.weights.layers[size_t(il)];
+  const int32_t n_tokens = int32_t(f.tokens.size());
+  for (int32_t t = 0; t < n_tokens; ++t) {
+    ApplyRope(b.q.data() + int64_t(t) * c.q_dim(), c.n_head, c.head_dim, f.rope, f.pos0 + t, c.rope.layout);
+    ApplyRope(b.k.data() + int64_t(t) * c.kv_dim(), c.n_head_kv, c.head_dim, f.rope, f.pos0 + t, c.rope.layout);
+  }
+  KvWrite(f.kv, il, f.pos0, n_tokens, b.k.data(), b.v.data());
+  const AttentionShape shape{c.n_head, c.n_head_kv, c.head_dim};
+  GqaAttention(b.q.data(), f.kv, il, f.pos0, n_tokens, shape, b.attn.data(), f.pool);
+  MatMul(l.wo, b.attn.data(), b.proj.data(), n_tokens, f.pool);  // [n_tokens][n_embd]
+  AddInPlace(b.x.data(), b.proj.data(), int64_t(n_tokens) * c.n_embd);
+}
+
+void SwiGluFeedForward(const ForwardPass& f, int32_t il) {
+  const ModelConfig& c = f.config;
+  ForwardBuffers& b = f.buf;
+  const LayerWeights& l = f.weights.layers[size_t(il)];
+  const int32_t n_tokens = int32_t(f.tokens.size());
+  RmsNormRows(b.x.data(), l.ffn_norm, b.xn.data(), n_tokens, c.norm_eps);
+  SwiGluMlp(l, b.xn.data(), n_tokens, b.gate.data(), b.up.data(), b.proj.data(), f.pool);
+  AddInPlace(b.x.data(), b.proj.data(), int64_t(n_tokens) * c.n_embd);
 }
 
 }  // namespace seek
