@@ -2,7 +2,6 @@
 
 #include <gtest/gtest.h>
 
-#include <chrono>
 
 #include "core/error.h"
 #include "formats/gguf_builder.h"
@@ -339,10 +338,7 @@ TEST(Gguf, ReadsGgufPyFixture) {
 TEST(Gguf, ReadsRealVocabFiles) {
   SEEK_REQUIRE_SHARED();
   const std::string dir = test::SharedDir() + "/vocab-gguf/";
-  const auto t0 = std::chrono::steady_clock::now();
   auto g = GgufFile::Open(dir + "ggml-vocab-gpt-2.gguf");
-  const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
-  EXPECT_LT(ms, 2000);
   EXPECT_EQ(g->GetString("general.architecture"), "gpt2");
   EXPECT_EQ(g->GetStringArray("tokenizer.ggml.tokens")->size(), 50257u);
   EXPECT_EQ(g->GetIntArray("tokenizer.ggml.token_type")->size(), 50257u);

@@ -2,7 +2,6 @@
 // hostile input (invalid UTF-8, NUL bytes, 10 MB strings) and speed on long words.
 #include <gtest/gtest.h>
 
-#include <chrono>
 
 #include "test_util.h"
 #include "tokenizer/bpe.h"
@@ -87,35 +86,32 @@ TEST(BpeBehaviour, InvalidUtf8RoundTrips) {
   }
 }
 
-TEST(BpeBehaviour, HugeInputsAreFast) {
+// Hostile sizes: 10 MB of mixed text, of one letter (the worst case for a quadratic merge loop), of spaces,
+// of invalid bytes and of NULs encode and decode back exactly. Tests do not time things (the machines are
+// shared): a quadratic path would show up here as a ctest timeout, and the speed itself is measured by
+// bench/tokenizer_bench (docs/BENCHMARKS.md).
+TEST(BpeBehaviour, HugeInputsRoundTrip) {
   SEEK_REQUIRE_SHARED();
-  using Clock = std::chrono::steady_clock;
   std::string mixed;
   const std::string unit = "The quick brown fox 123 jumps; 你好世界 \n\t  😀 def f(x): return x*2\n";
   while (mixed.size() < 10u << 20) mixed += unit;
   const std::vector<std::string> inputs = {mixed, std::string(10u << 20, 'a'), std::string(10u << 20, ' '),
                                            std::string(4u << 20, '\xff'), std::string(4u << 20, '\0')};
   for (const auto& s : inputs) {
-    const auto t0 = Clock::now();
     const auto ids = Qwen3().Encode(s, false);
-    const double sec = std::chrono::duration<double>(Clock::now() - t0).count();
-    EXPECT_LT(sec, 20.0) << "input of " << s.size() << " bytes took " << sec << " s";
-    // The bound is loose because CI machines are shared; unloaded, 10 MB takes 1-3 s.
     EXPECT_FALSE(ids.empty());
     EXPECT_EQ(Qwen3().Decode(ids), s);
   }
 }
 
-TEST(BpeBehaviour, HundredKbDocumentUnderASecond) {
+TEST(BpeBehaviour, HundredKbDocumentRoundTrips) {
   SEEK_REQUIRE_SHARED();
   std::string doc;
   const std::string unit = "Hello, world! It's 2025-02-14; café naïve 東京 \t\n    indent();\n";
   while (doc.size() < 100000) doc += unit;
   for (const auto* tok : {&Qwen3(), &V3()}) {
-    const auto t0 = std::chrono::steady_clock::now();
     const auto ids = tok->Encode(doc, false);
-    const double sec = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    EXPECT_LT(sec, 1.0);
+    EXPECT_GT(ids.size(), doc.size() / 8);
     EXPECT_EQ(tok->Decode(ids), doc);
   }
 }

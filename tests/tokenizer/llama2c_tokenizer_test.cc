@@ -2,7 +2,6 @@
 // plain-Python transcription of run.c's encode loop (expected ids in testdata/tokenizer/spm/llama2c_expected.txt).
 #include <gtest/gtest.h>
 
-#include <chrono>
 #include <sstream>
 
 #include "core/error.h"
@@ -99,9 +98,7 @@ TEST_F(Llama2cTokenizerTest, HostileInputs) {
   std::string big;
   const std::string chunk = "Once upon a time \xF0\x9F\xA6\x99\xFF\x80 there was a dog. ";
   while (big.size() < (10u << 20)) big += chunk;
-  const auto t0 = std::chrono::steady_clock::now();
-  const Ids ids = tok_->Encode(big, false);
-  EXPECT_LT(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(), 30.0);
+  const Ids ids = tok_->Encode(big, false);  // a quadratic path would show as a ctest timeout
   EXPECT_EQ(tok_->Decode(ids), big);
   EXPECT_EQ(tok_->Encode(std::string(1u << 20, '\x80'), false).size(), 1u + (1u << 20));  // " " + bytes
 }

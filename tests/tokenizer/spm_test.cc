@@ -3,7 +3,6 @@
 // hand with transformers 4.57.1 / tokenizers 0.22.1 (special tokens in text, decode with/without skip_special).
 #include <gtest/gtest.h>
 
-#include <chrono>
 #include <sstream>
 
 #include "formats/gguf.h"
@@ -211,10 +210,7 @@ TEST_F(SpmTest, LongAndHostileInputsInBoundedTime) {
   big.reserve(10u << 20);
   const std::string chunk = "The quick brown fox \xF0\x9F\xA6\x99 jumps\n\xFF over 33333 \xE4\xB8\xAD dogs. ";
   while (big.size() + chunk.size() <= (10u << 20)) big += chunk;
-  const auto t0 = std::chrono::steady_clock::now();
-  const Ids ids = tok_->Encode(big, false);
-  const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  EXPECT_LT(secs, 30.0);
+  const Ids ids = tok_->Encode(big, false);  // a quadratic path would show as a ctest timeout
   EXPECT_EQ(tok_->Decode(ids), big);
   // One long run without spaces (the worst case for a quadratic merge loop) and a long run of one character.
   const std::string aaa(1u << 20, 'a');
