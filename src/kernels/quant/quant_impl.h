@@ -33,6 +33,13 @@ void DequantQ6_K(const void* block, float* y);
 void DequantQ8_K(const void* block, float* y);
 void QuantQ8_K(const float* x, void* block);
 
+// K-quant quantizers (quant_k_quantize.cc).
+void QuantQ2_K(const float* x, void* block);
+void QuantQ3_K(const float* x, void* block);
+void QuantQ4_K(const float* x, void* block);
+void QuantQ5_K(const float* x, void* block);
+void QuantQ6_K(const float* x, void* block);
+
 // Round half to even, as GGML's nearest_int() (which adds 1.5 * 2^23 under the default rounding mode).
 // Valid for |v| < 2^22, as GGML asserts.
 inline int NearestInt(float v) {
