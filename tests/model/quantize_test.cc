@@ -22,6 +22,7 @@
 #include "model/model.h"
 #include "runtime/perplexity.h"
 #include "test_util.h"
+#include "tokenizer/tokenizer.h"
 
 namespace seek {
 namespace {
@@ -338,6 +339,47 @@ TEST(Quantize, HfFolderMatchesPythonConverter) {
       ASSERT_EQ(u->nbytes, t.nbytes) << t.name;
       EXPECT_EQ(std::memcmp(u->data, t.data, t.nbytes), 0) << name << " " << t.name;
     }
+    std::filesystem::remove(out);
+  }
+}
+
+// An HF folder's tokenizer.json becomes GGUF tokenizer keys that tokenize exactly as the tokenizer.json does
+// (seek's HF tokenizer is itself checked against HF tokenizers), with the same special ids and chat template.
+// The folder borrows the tiny qwen2 model's weights; the tokenizers come from ../shared.
+TEST(Quantize, HfTokenizerBecomesGgufTokenizer) {
+  SEEK_REQUIRE_SHARED();
+  const std::vector<std::string> texts = {
+      "Hello, world! It's 2024-05-17 and 12345 apples cost $3.50.",
+      "<|im_start|>user\nWhat is 1+1?<|im_end|>\n<｜begin▁of▁sentence｜>",
+      "中文测试：你好，世界。 日本語 テスト",
+      "def f(x):\n    return x**2  # comment\n\n\t tabs   spaces",
+  };
+  for (const char* tok_name : {"deepseek-r1-distill-qwen", "deepseek-v3"}) {
+    const std::string tok_dir = test::SharedDir() + "/tokenizers/" + tok_name;
+    const std::filesystem::path dir = Temp(std::string("hf-") + tok_name);
+    std::filesystem::create_directories(dir);
+    const std::string hf = test::TestdataDir() + "/models/qwen2_bias/hf/";
+    for (const char* f : {"config.json", "model.safetensors"})
+      std::filesystem::copy_file(hf + f, dir / f, std::filesystem::copy_options::overwrite_existing);
+    for (const char* f : {"tokenizer.json", "tokenizer_config.json"})
+      std::filesystem::copy_file(tok_dir + "/" + f, dir / f, std::filesystem::copy_options::overwrite_existing);
+    const std::string out = Temp(std::string("tok-") + tok_name + ".gguf");
+    QuantizeModel(dir.string(), out, *ParseQuantScheme("Q8_0"), {});
+    auto gguf = GgufFile::Open(out);
+    auto from_gguf = Tokenizer::FromGguf(*gguf);
+    const nlohmann::json config = nlohmann::json::parse(test::ReadFileToString(tok_dir + "/tokenizer_config.json"));
+    auto from_json = Tokenizer::FromHfJson(tok_dir + "/tokenizer.json", &config);
+    EXPECT_EQ(from_gguf->n_vocab(), from_json->n_vocab()) << tok_name;
+    EXPECT_EQ(from_gguf->bos_id(), from_json->bos_id()) << tok_name;
+    EXPECT_EQ(from_gguf->eos_id(), from_json->eos_id()) << tok_name;
+    EXPECT_EQ(from_gguf->add_bos(), from_json->add_bos()) << tok_name;
+    for (const std::string& t : texts) {
+      EXPECT_EQ(from_gguf->Encode(t, true), from_json->Encode(t, true)) << tok_name << ": " << t;
+      EXPECT_EQ(from_gguf->Encode(t, false), from_json->Encode(t, false)) << tok_name << ": " << t;
+    }
+    if (config.contains("chat_template") && config["chat_template"].is_string())
+      EXPECT_EQ(gguf->GetString("tokenizer.chat_template"), config["chat_template"].get<std::string>());
+    std::filesystem::remove_all(dir);
     std::filesystem::remove(out);
   }
 }
