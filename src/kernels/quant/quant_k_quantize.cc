@@ -36,12 +36,14 @@ constexpr float kGroupMaxEps = 1e-15f;
 // Returns the scale; *min_out receives the (non-negative) min.
 float FitAffine(const float* x, const float* w, int n, int nmax, float rmin, float rdelta, int nstep,
                 bool use_mad, uint8_t* q, float* min_out) {
-  float lo = x[0], hi = x[0], sum_w = 0.0f, sum_wx = 0.0f;
+  float lo = x[0], hi = x[0];
+  double sum_w = 0, sum_wx = 0, sum_wx2 = 0;
   for (int i = 0; i < n; ++i) {
     lo = std::min(lo, x[i]);
     hi = std::max(hi, x[i]);
     sum_w += w[i];
-    sum_wx += w[i] * x[i];
+    sum_wx += static_cast<double>(w[i]) * x[i];
+    sum_wx2 += static_cast<double>(w[i]) * x[i] * x[i];
   }
   lo = std::min(lo, 0.0f);  // the min offset only ever shifts down: a sub-block of positives uses min 0
   if (hi == lo) {
@@ -49,44 +51,53 @@ float FitAffine(const float* x, const float* w, int n, int nmax, float rmin, flo
     *min_out = -lo;
     return 0.0f;
   }
-  auto error_of = [&](float scale, float offset, const uint8_t* levels) {
-    float err = 0.0f;
-    for (int i = 0; i < n; ++i) {
-      const float diff = scale * levels[i] + offset - x[i];
-      err += w[i] * (use_mad ? std::fabs(diff) : diff * diff);
-    }
-    return err;
+  // Rounds every element at inverse scale iscale into levels and returns the weighted sums of l, l^2, x l
+  // (one pass, so the candidate loop below is cheap).
+  struct Sums {
+    double l = 0, l2 = 0, xl = 0;
   };
-  auto round_levels = [&](float iscale, float offset, uint8_t* levels) {
-    for (int i = 0; i < n; ++i) levels[i] = static_cast<uint8_t>(std::clamp(NearestInt(iscale * (x[i] - offset)), 0, nmax));
+  auto round_levels = [&](float iscale, uint8_t* levels) {
+    Sums s;
+    for (int i = 0; i < n; ++i) {
+      const int l = std::clamp(NearestInt(iscale * (x[i] - lo)), 0, nmax);
+      levels[i] = static_cast<uint8_t>(l);
+      const double wl = static_cast<double>(w[i]) * l;
+      s.l += wl;
+      s.l2 += wl * l;
+      s.xl += wl * x[i];
+    }
+    return s;
+  };
+  // Weighted error of x ~= scale * l + offset: absolute (use_mad) needs a pass; squared follows from the sums,
+  // sum w (s l + o - x)^2 = s^2 Sll + 2 s o Sl + o^2 Sw - 2 s Sxl - 2 o Sx + Sxx (in double: no cancellation
+  // trouble at these sizes).
+  auto error_of = [&](float scale, float offset, const uint8_t* levels, const Sums& s) {
+    if (use_mad) {
+      double err = 0;
+      for (int i = 0; i < n; ++i) err += w[i] * std::fabs(scale * levels[i] + offset - x[i]);
+      return err;
+    }
+    const double sc = scale, of = offset;
+    return sc * sc * s.l2 + 2 * sc * of * s.l + of * of * sum_w - 2 * sc * s.xl - 2 * of * sum_wx + sum_wx2;
   };
 
   // Start from the plain min/max mapping.
   float best_scale = (hi - lo) / nmax, best_offset = lo;
-  round_levels(nmax / (hi - lo), lo, q);
-  float best_err = error_of(best_scale, best_offset, q);
+  double best_err = error_of(best_scale, best_offset, q, round_levels(nmax / (hi - lo), q));
 
   uint8_t cand[32];
-  for (int s = 0; s <= nstep; ++s) {
-    const float iscale = (rmin + rdelta * s + nmax) / (hi - lo);
-    round_levels(iscale, lo, cand);
+  for (int step = 0; step <= nstep; ++step) {
+    const Sums s = round_levels((rmin + rdelta * step + nmax) / (hi - lo), cand);
     // Weighted least squares for (scale, offset) given the levels: minimise sum w (scale * l + offset - x)^2.
-    float sum_l = 0.0f, sum_l2 = 0.0f, sum_xl = 0.0f;
-    for (int i = 0; i < n; ++i) {
-      const float l = cand[i];
-      sum_l += w[i] * l;
-      sum_l2 += w[i] * l * l;
-      sum_xl += w[i] * l * x[i];
-    }
-    const float det = sum_w * sum_l2 - sum_l * sum_l;
-    if (det <= 0.0f) continue;
-    float scale = (sum_w * sum_xl - sum_wx * sum_l) / det;
-    float offset = (sum_l2 * sum_wx - sum_l * sum_xl) / det;
+    const double det = sum_w * s.l2 - s.l * s.l;
+    if (det <= 0) continue;
+    float scale = static_cast<float>((sum_w * s.xl - sum_wx * s.l) / det);
+    float offset = static_cast<float>((s.l2 * sum_wx - s.l * s.xl) / det);
     if (offset > 0.0f) {  // a positive offset is not representable: refit the scale alone with offset 0
       offset = 0.0f;
-      scale = sum_xl / sum_l2;
+      scale = static_cast<float>(s.xl / s.l2);
     }
-    const float err = error_of(scale, offset, cand);
+    const double err = error_of(scale, offset, cand, s);
     if (err < best_err) {
       std::copy(cand, cand + n, q);
       best_err = err;
