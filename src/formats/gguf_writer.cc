@@ -143,7 +143,8 @@ void GgufWriter::AddTensor(std::string_view name, DType type, int n_dims, const 
   Info info{std::string(name), type, n_dims, {1, 1, 1, 1}, 0, 0};
   int64_t rows = 1;
   for (int d = 0; d < n_dims; ++d) {
-    SEEK_CHECK(ne[d] >= 0);
+    if (ne[d] <= 0)  // the reader (and gguf-py's users) reject empty dimensions
+      Fail("%s: tensor '%s': dimension %d is %lld", path_.c_str(), info.name.c_str(), d, static_cast<long long>(ne[d]));
     info.ne[d] = ne[d];
     if (d > 0) rows *= ne[d];
   }

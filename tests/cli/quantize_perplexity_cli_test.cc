@@ -42,6 +42,22 @@ std::string Temp(const std::string& name) {
 
 bool Has(const Result& r, const std::string& s) { return r.out.find(s) != std::string::npos; }
 
+TEST(CliQuantize, HelpListsTheNewSubcommands) {
+  const Result r = Seek("--help");
+  EXPECT_EQ(r.exit_code, 0);
+  EXPECT_TRUE(Has(r, "quantize")) << r.out;
+  EXPECT_TRUE(Has(r, "perplexity")) << r.out;
+}
+
+TEST(CliPerplexity, ModelWithoutTokenizerIsAClearError) {
+  const std::string text = Temp("short.txt");
+  std::ofstream(text) << "some text";
+  const Result r = Seek("perplexity -m '" + Tiny("llama_untied", "f32") + "' -f '" + text + "'");
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_TRUE(Has(r, "tokenizer")) << r.out;
+  std::filesystem::remove(text);
+}
+
 TEST(CliQuantize, QuantizesAndReportsEachTensor) {
   const std::string out = Temp("q4km.gguf");
   const Result r = Seek("quantize '" + Tiny("llama_untied", "f16") + "' '" + out + "' Q4_K_M -t 2");

@@ -158,6 +158,8 @@ TEST(GgufWriter, Errors) {
     const int64_t ok[1] = {4};
     w.AddTensor("t", DType::kF32, 1, ok);
     EXPECT_THROW(w.AddTensor("t", DType::kF32, 1, ok), Error);
+    const int64_t empty[2] = {32, 0};
+    EXPECT_THROW(w.AddTensor("e", DType::kF32, 2, empty), Error);
     EXPECT_THROW(w.SetU32("general.alignment", 48), Error);
     float x[2] = {1, 2};
     w.WriteTensorData(x, sizeof(x));
