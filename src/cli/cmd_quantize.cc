@@ -19,7 +19,8 @@ struct QuantizeCliOptions {
 
 int Quantize(const QuantizeCliOptions& o) {
   const std::optional<QuantScheme> scheme = ParseQuantScheme(o.type);
-  if (!scheme) Fail("unknown quantization type '%s'; choose one of: %s", o.type.c_str(), QuantSchemeNames().c_str());
+  if (!scheme)
+    Fail("unknown quantization type '%s'; choose one of: %s", o.type.c_str(), QuantSchemeNames().c_str());
   QuantizeOptions qo;
   qo.n_threads = o.threads;
   qo.allow_requantize = o.allow_requantize;
@@ -30,9 +31,10 @@ int Quantize(const QuantizeCliOptions& o) {
     };
   }
   const QuantizeStats s = QuantizeModel(o.in, o.out, *scheme, qo);
-  std::fprintf(stderr, "quantized %s -> %s (%s): %d tensors (%d converted), %.2f MB -> %.2f MB (%.1f%%) in %.1f s\n",
-               o.in.c_str(), o.out.c_str(), scheme->name.c_str(), s.n_tensors, s.n_quantized, s.bytes_in / 1e6,
-               s.bytes_out / 1e6, s.bytes_in ? 100.0 * s.bytes_out / s.bytes_in : 0.0, s.seconds);
+  std::fprintf(
+      stderr, "quantized %s -> %s (%s): %d tensors (%d converted), %.2f MB -> %.2f MB (%.1f%%) in %.1f s\n",
+      o.in.c_str(), o.out.c_str(), scheme->name.c_str(), s.n_tensors, s.n_quantized, s.bytes_in / 1e6,
+      s.bytes_out / 1e6, s.bytes_in ? 100.0 * s.bytes_out / s.bytes_in : 0.0, s.seconds);
   return 0;
 }
 
@@ -40,12 +42,14 @@ int Quantize(const QuantizeCliOptions& o) {
 
 void RegisterQuantize(CLI::App& app, Runner& run) {
   auto o = std::make_shared<QuantizeCliOptions>();
-  CLI::App* cmd = app.add_subcommand("quantize", "convert a GGUF model to a quantized type (Q8_0, Q4_K_M, ...)");
+  CLI::App* cmd =
+      app.add_subcommand("quantize", "convert a GGUF model to a quantized type (Q8_0, Q4_K_M, ...)");
   cmd->add_option("IN", o->in, "input model: an F32/F16/BF16 GGUF")->required();
   cmd->add_option("OUT", o->out, "output GGUF file")->required();
   cmd->add_option("TYPE", o->type, "target: " + QuantSchemeNames())->required();
   cmd->add_option("-t,--threads", o->threads, "threads (default: all cores)")->check(CLI::Range(0, 1024));
-  cmd->add_flag("--allow-requantize", o->allow_requantize, "allow an already-quantized input (quality suffers)");
+  cmd->add_flag("--allow-requantize", o->allow_requantize,
+                "allow an already-quantized input (quality suffers)");
   cmd->add_flag("-q,--quiet", o->quiet, "print only the summary");
   cmd->callback([o, &run] { run = [o] { return Quantize(*o); }; });
 }

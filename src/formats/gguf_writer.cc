@@ -1,9 +1,9 @@
 // GGUF v3 writer; see gguf_writer.h for the contract. Little-endian host assumed (as everywhere in seek).
 #include "formats/gguf_writer.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
-#include <algorithm>
 
 #include "core/error.h"
 
@@ -84,17 +84,61 @@ void GgufWriter::Set(std::string_view key, const GgufValue& value) {
   Slot(key).value = value;
 }
 
-void GgufWriter::SetU8(std::string_view key, uint8_t x) { GgufValue v = Scalar(GgufType::kUint8); v.u = x; Set(key, v); }
-void GgufWriter::SetI8(std::string_view key, int8_t x) { GgufValue v = Scalar(GgufType::kInt8); v.i = x; Set(key, v); }
-void GgufWriter::SetU16(std::string_view key, uint16_t x) { GgufValue v = Scalar(GgufType::kUint16); v.u = x; Set(key, v); }
-void GgufWriter::SetI16(std::string_view key, int16_t x) { GgufValue v = Scalar(GgufType::kInt16); v.i = x; Set(key, v); }
-void GgufWriter::SetU32(std::string_view key, uint32_t x) { GgufValue v = Scalar(GgufType::kUint32); v.u = x; Set(key, v); }
-void GgufWriter::SetI32(std::string_view key, int32_t x) { GgufValue v = Scalar(GgufType::kInt32); v.i = x; Set(key, v); }
-void GgufWriter::SetU64(std::string_view key, uint64_t x) { GgufValue v = Scalar(GgufType::kUint64); v.u = x; Set(key, v); }
-void GgufWriter::SetI64(std::string_view key, int64_t x) { GgufValue v = Scalar(GgufType::kInt64); v.i = x; Set(key, v); }
-void GgufWriter::SetF32(std::string_view key, float x) { GgufValue v = Scalar(GgufType::kFloat32); v.f = x; Set(key, v); }
-void GgufWriter::SetF64(std::string_view key, double x) { GgufValue v = Scalar(GgufType::kFloat64); v.f = x; Set(key, v); }
-void GgufWriter::SetBool(std::string_view key, bool x) { GgufValue v = Scalar(GgufType::kBool); v.i = x; Set(key, v); }
+void GgufWriter::SetU8(std::string_view key, uint8_t x) {
+  GgufValue v = Scalar(GgufType::kUint8);
+  v.u = x;
+  Set(key, v);
+}
+void GgufWriter::SetI8(std::string_view key, int8_t x) {
+  GgufValue v = Scalar(GgufType::kInt8);
+  v.i = x;
+  Set(key, v);
+}
+void GgufWriter::SetU16(std::string_view key, uint16_t x) {
+  GgufValue v = Scalar(GgufType::kUint16);
+  v.u = x;
+  Set(key, v);
+}
+void GgufWriter::SetI16(std::string_view key, int16_t x) {
+  GgufValue v = Scalar(GgufType::kInt16);
+  v.i = x;
+  Set(key, v);
+}
+void GgufWriter::SetU32(std::string_view key, uint32_t x) {
+  GgufValue v = Scalar(GgufType::kUint32);
+  v.u = x;
+  Set(key, v);
+}
+void GgufWriter::SetI32(std::string_view key, int32_t x) {
+  GgufValue v = Scalar(GgufType::kInt32);
+  v.i = x;
+  Set(key, v);
+}
+void GgufWriter::SetU64(std::string_view key, uint64_t x) {
+  GgufValue v = Scalar(GgufType::kUint64);
+  v.u = x;
+  Set(key, v);
+}
+void GgufWriter::SetI64(std::string_view key, int64_t x) {
+  GgufValue v = Scalar(GgufType::kInt64);
+  v.i = x;
+  Set(key, v);
+}
+void GgufWriter::SetF32(std::string_view key, float x) {
+  GgufValue v = Scalar(GgufType::kFloat32);
+  v.f = x;
+  Set(key, v);
+}
+void GgufWriter::SetF64(std::string_view key, double x) {
+  GgufValue v = Scalar(GgufType::kFloat64);
+  v.f = x;
+  Set(key, v);
+}
+void GgufWriter::SetBool(std::string_view key, bool x) {
+  GgufValue v = Scalar(GgufType::kBool);
+  v.i = x;
+  Set(key, v);
+}
 
 void GgufWriter::SetString(std::string_view key, std::string_view x) {
   GgufValue v = Scalar(GgufType::kString);
@@ -144,14 +188,15 @@ void GgufWriter::AddTensor(std::string_view name, DType type, int n_dims, const 
   int64_t rows = 1;
   for (int d = 0; d < n_dims; ++d) {
     if (ne[d] <= 0)  // the reader (and gguf-py's users) reject empty dimensions
-      Fail("%s: tensor '%s': dimension %d is %lld", path_.c_str(), info.name.c_str(), d, static_cast<long long>(ne[d]));
+      Fail("%s: tensor '%s': dimension %d is %lld", path_.c_str(), info.name.c_str(), d,
+           static_cast<long long>(ne[d]));
     info.ne[d] = ne[d];
     if (d > 0) rows *= ne[d];
   }
   const auto row = RowBytes(type, ne[0]);
   if (!row)
-    Fail("%s: tensor '%s': row length %lld is not a multiple of %s's block size", path_.c_str(), info.name.c_str(),
-         static_cast<long long>(ne[0]), DTypeName(type));
+    Fail("%s: tensor '%s': row length %lld is not a multiple of %s's block size", path_.c_str(),
+         info.name.c_str(), static_cast<long long>(ne[0]), DTypeName(type));
   info.nbytes = *row * static_cast<size_t>(rows);
   // Offsets are assigned in order, each aligned; the alignment is only final once the header is written, so
   // offsets are recomputed there.
@@ -183,16 +228,53 @@ void GgufWriter::WriteValue(const GgufValue& v) {
   auto put_int = [&](GgufType t, int64_t i, uint64_t u) {
     const bool uns = IsUnsignedType(t);
     switch (t) {
-      case GgufType::kUint8: { uint8_t x = static_cast<uint8_t>(uns ? u : i); Write(&x, 1); break; }
-      case GgufType::kInt8: { int8_t x = static_cast<int8_t>(i); Write(&x, 1); break; }
-      case GgufType::kBool: { uint8_t x = i != 0; Write(&x, 1); break; }
-      case GgufType::kUint16: { uint16_t x = static_cast<uint16_t>(uns ? u : i); Write(&x, 2); break; }
-      case GgufType::kInt16: { int16_t x = static_cast<int16_t>(i); Write(&x, 2); break; }
-      case GgufType::kUint32: { uint32_t x = static_cast<uint32_t>(uns ? u : i); Write(&x, 4); break; }
-      case GgufType::kInt32: { int32_t x = static_cast<int32_t>(i); Write(&x, 4); break; }
-      case GgufType::kUint64: { uint64_t x = uns ? u : static_cast<uint64_t>(i); Write(&x, 8); break; }
-      case GgufType::kInt64: { int64_t x = i; Write(&x, 8); break; }
-      default: SEEK_CHECK(false);
+      case GgufType::kUint8: {
+        uint8_t x = static_cast<uint8_t>(uns ? u : i);
+        Write(&x, 1);
+        break;
+      }
+      case GgufType::kInt8: {
+        int8_t x = static_cast<int8_t>(i);
+        Write(&x, 1);
+        break;
+      }
+      case GgufType::kBool: {
+        uint8_t x = i != 0;
+        Write(&x, 1);
+        break;
+      }
+      case GgufType::kUint16: {
+        uint16_t x = static_cast<uint16_t>(uns ? u : i);
+        Write(&x, 2);
+        break;
+      }
+      case GgufType::kInt16: {
+        int16_t x = static_cast<int16_t>(i);
+        Write(&x, 2);
+        break;
+      }
+      case GgufType::kUint32: {
+        uint32_t x = static_cast<uint32_t>(uns ? u : i);
+        Write(&x, 4);
+        break;
+      }
+      case GgufType::kInt32: {
+        int32_t x = static_cast<int32_t>(i);
+        Write(&x, 4);
+        break;
+      }
+      case GgufType::kUint64: {
+        uint64_t x = uns ? u : static_cast<uint64_t>(i);
+        Write(&x, 8);
+        break;
+      }
+      case GgufType::kInt64: {
+        int64_t x = i;
+        Write(&x, 8);
+        break;
+      }
+      default:
+        SEEK_CHECK(false);
     }
   };
   auto put_float = [&](GgufType t, double f) {

@@ -67,8 +67,8 @@ class GgufWriter {
   // past the current tensor's end (SEEK_CHECK); the padding after a tensor is written when it completes.
   void WriteTensorData(const void* data, size_t n);
 
-  // Writes the header if still pending, checks that every tensor is complete (seek::Error otherwise), flushes,
-  // closes and renames PATH.part to PATH.
+  // Writes the header if still pending, checks that every tensor is complete (seek::Error otherwise),
+  // flushes, closes and renames PATH.part to PATH.
   void Finish();
 
  private:
@@ -99,9 +99,9 @@ class GgufWriter {
   std::vector<Info> tensors_;
   bool header_written_ = false;
   bool finished_ = false;
-  size_t current_ = 0;          // index of the tensor being written
+  size_t current_ = 0;  // index of the tensor being written
   size_t written_in_current_ = 0;
-  uint64_t data_size_ = 0;      // end of the last tensor (unpadded) relative to the data section
+  uint64_t data_size_ = 0;  // end of the last tensor (unpadded) relative to the data section
 };
 
 }  // namespace seek

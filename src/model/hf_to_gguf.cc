@@ -23,13 +23,16 @@ std::string ArchOf(const ModelSource& src) {
                              : std::string();
   if (hf == "LlamaForCausalLM" || hf == "MistralForCausalLM") return "llama";
   if (hf == "Qwen2ForCausalLM") return "qwen2";
-  Fail("%s: architecture '%s' cannot be converted by seek quantize yet (llama, mistral, qwen2); convert it to "
-       "GGUF first", src.path().c_str(), hf.c_str());
+  Fail(
+      "%s: architecture '%s' cannot be converted by seek quantize yet (llama, mistral, qwen2); convert it to "
+      "GGUF first",
+      src.path().c_str(), hf.c_str());
 }
 
 int64_t CfgInt(const nlohmann::json& cfg, const char* key, const std::string& path) {
   const auto it = cfg.find(key);
-  if (it == cfg.end() || !it->is_number_integer()) Fail("%s: config.json: '%s' is missing or not an integer", path.c_str(), key);
+  if (it == cfg.end() || !it->is_number_integer())
+    Fail("%s: config.json: '%s' is missing or not an integer", path.c_str(), key);
   return it->get<int64_t>();
 }
 
@@ -46,7 +49,8 @@ T CfgOr(const nlohmann::json& cfg, const char* key, T fallback) {
 std::vector<float> Llama3Divisors(const nlohmann::json& cfg, int64_t head_dim) {
   const nlohmann::json& rs = cfg["rope_scaling"];
   const double base = CfgOr<double>(cfg, "rope_theta", 10000.0), factor = rs.at("factor").get<double>();
-  const double low = CfgOr<double>(rs, "low_freq_factor", 1.0), high = CfgOr<double>(rs, "high_freq_factor", 4.0);
+  const double low = CfgOr<double>(rs, "low_freq_factor", 1.0),
+               high = CfgOr<double>(rs, "high_freq_factor", 4.0);
   const double old_ctx = rs.at("original_max_position_embeddings").get<double>();
   std::vector<float> out;
   for (int64_t i = 0; i < head_dim; i += 2) {
@@ -66,12 +70,14 @@ std::vector<float> Llama3Divisors(const nlohmann::json& cfg, int64_t head_dim) {
 // The GGUF tokenizer.ggml.pre name whose split rules equal those of the tokenizer.json's pre_tokenizer.
 std::string GgufPreName(const nlohmann::json& pre_tokenizer) {
   const PreTokenizer hf = PreTokenizer::FromHfJson(pre_tokenizer);
-  for (const char* name : {"default", "llama-bpe", "qwen2", "deepseek-v3", "deepseek-llm", "deepseek-coder", "smollm"})
+  for (const char* name :
+       {"default", "llama-bpe", "qwen2", "deepseek-v3", "deepseek-llm", "deepseek-coder", "smollm"})
     if (PreTokenizer::FromGgufPre(name).rules() == hf.rules()) return name;
   return "";
 }
 
-void WriteTokenizer(const ModelSource& src, GgufWriter& w, const std::function<void(const std::string&)>& log) {
+void WriteTokenizer(const ModelSource& src, GgufWriter& w,
+                    const std::function<void(const std::string&)>& log) {
   const std::string& path = src.hf_tokenizer_json_path();
   if (path.empty()) {
     log("note: no tokenizer.json: the GGUF will have no tokenizer keys");
@@ -101,7 +107,9 @@ void WriteTokenizer(const ModelSource& src, GgufWriter& w, const std::function<v
     if (id < 0) Fail("%s: negative token id for '%s'", path.c_str(), text.c_str());
     tokens[static_cast<size_t>(id)] = text;
     const auto a = added.find(text);
-    types[static_cast<size_t>(id)] = a == added.end() ? kTokenNormal : a->second ? kTokenControl : kTokenUserDefined;
+    types[static_cast<size_t>(id)] = a == added.end() ? kTokenNormal
+                                     : a->second      ? kTokenControl
+                                                      : kTokenUserDefined;
   }
   std::vector<std::string> merges;
   for (const auto& m : model.value("merges", nlohmann::json::array())) {
@@ -113,7 +121,8 @@ void WriteTokenizer(const ModelSource& src, GgufWriter& w, const std::function<v
   }
   std::string pre = GgufPreName(tj["pre_tokenizer"]);
   if (pre.empty()) {
-    log("note: the tokenizer.json pre-tokenizer matches no GGUF pre-tokenizer name seek knows; using \"default\"");
+    log("note: the tokenizer.json pre-tokenizer matches no GGUF pre-tokenizer name seek knows; using "
+        "\"default\"");
     pre = "default";
   }
   w.SetString("tokenizer.ggml.model", "gpt2");
@@ -191,7 +200,8 @@ std::vector<PlannedTensor> PlanTensors(const ModelSource& src) {
            v.name.c_str(), DTypeName(v.type));
     PlannedTensor t{v, 0, nullptr};
     if (arch == "llama") {
-      const bool q = v.name.find(".attn_q.") != std::string::npos, k = v.name.find(".attn_k.") != std::string::npos;
+      const bool q = v.name.find(".attn_q.") != std::string::npos,
+                 k = v.name.find(".attn_k.") != std::string::npos;
       if (q || k) t.permute_heads = static_cast<int>(q ? n_head : n_head_kv);
     }
     out.push_back(t);
@@ -199,7 +209,8 @@ std::vector<PlannedTensor> PlanTensors(const ModelSource& src) {
   return out;
 }
 
-void WriteHfMetadata(const ModelSource& src, GgufWriter& w, const std::function<void(const std::string&)>& log) {
+void WriteHfMetadata(const ModelSource& src, GgufWriter& w,
+                     const std::function<void(const std::string&)>& log) {
   const std::string arch = ArchOf(src);
   const nlohmann::json& cfg = src.hf_config();
   const std::string& path = src.path();
@@ -216,7 +227,8 @@ void WriteHfMetadata(const ModelSource& src, GgufWriter& w, const std::function<
   w.SetU32(a + "block_count", static_cast<uint32_t>(CfgInt(cfg, "num_hidden_layers", path)));
   w.SetU32(a + "feed_forward_length", static_cast<uint32_t>(CfgInt(cfg, "intermediate_size", path)));
   w.SetU32(a + "attention.head_count", static_cast<uint32_t>(n_head));
-  w.SetU32(a + "attention.head_count_kv", static_cast<uint32_t>(CfgOr<int64_t>(cfg, "num_key_value_heads", n_head)));
+  w.SetU32(a + "attention.head_count_kv",
+           static_cast<uint32_t>(CfgOr<int64_t>(cfg, "num_key_value_heads", n_head)));
   w.SetF32(a + "attention.layer_norm_rms_epsilon", CfgOr<float>(cfg, "rms_norm_eps", 1e-6f));
   w.SetF32(a + "rope.freq_base", CfgOr<float>(cfg, "rope_theta", 10000.0f));
   w.SetU32(a + "rope.dimension_count", static_cast<uint32_t>(head_dim));
@@ -237,8 +249,10 @@ void WriteHfMetadata(const ModelSource& src, GgufWriter& w, const std::function<
       w.SetU32(a + "rope.scaling.original_context_length",
                static_cast<uint32_t>(CfgOr<int64_t>(rs, "original_max_position_embeddings",
                                                     CfgInt(cfg, "max_position_embeddings", path))));
-      if (CfgOr<double>(rs, "beta_fast", 0.0) != 0.0) w.SetF32(a + "rope.scaling.yarn_beta_fast", rs["beta_fast"].get<float>());
-      if (CfgOr<double>(rs, "beta_slow", 0.0) != 0.0) w.SetF32(a + "rope.scaling.yarn_beta_slow", rs["beta_slow"].get<float>());
+      if (CfgOr<double>(rs, "beta_fast", 0.0) != 0.0)
+        w.SetF32(a + "rope.scaling.yarn_beta_fast", rs["beta_fast"].get<float>());
+      if (CfgOr<double>(rs, "beta_slow", 0.0) != 0.0)
+        w.SetF32(a + "rope.scaling.yarn_beta_slow", rs["beta_slow"].get<float>());
       if (rs.contains("attention_factor") && !rs["attention_factor"].is_null())
         w.SetF32(a + "rope.scaling.attn_factor", rs["attention_factor"].get<float>());
     } else if (kind != "llama3" && kind != "default" && !kind.empty()) {

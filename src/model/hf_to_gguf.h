@@ -6,8 +6,10 @@
 //    head_count_kv, layer_norm_rms_epsilon, rope.freq_base, rope.dimension_count, vocab_size (+ key_length /
 //    value_length when head_dim != n_embd / n_head), rope scaling (linear, yarn keys; llama3 as a
 //    rope_freqs.weight F32 tensor of per-frequency divisors, as transformers' _compute_llama3_parameters);
-//  - byte-level BPE tokenizer.json -> tokenizer.ggml.model "gpt2", pre (the GGUF pre-tokenizer name whose split
-//    rules equal the tokenizer.json's), tokens, token_type, merges, bos/eos ids, add_bos_token, chat_template;
+//  - byte-level BPE tokenizer.json -> tokenizer.ggml.model "gpt2", pre (the GGUF pre-tokenizer name whose
+//  split
+//    rules equal the tokenizer.json's), tokens, token_type, merges, bos/eos ids, add_bos_token,
+//    chat_template;
 //  - tensors under GGUF names; for llama the rows of attn_q / attn_k (weights and biases) are permuted from
 //    HF's rotate-half layout to GGML's adjacent pairs (llama.cpp's convention); the lm_head of a model with
 //    tied embeddings is dropped.
@@ -36,7 +38,9 @@ struct PlannedTensor {
 std::vector<PlannedTensor> PlanTensors(const ModelSource& src);
 
 // Writes the GGUF metadata of an HF source (see the file comment); throws seek::Error for an unsupported
-// architecture or rope scaling. Notes (e.g. "tokenizer.json is not byte-level BPE: no tokenizer keys") go to log.
-void WriteHfMetadata(const ModelSource& src, GgufWriter& w, const std::function<void(const std::string&)>& log);
+// architecture or rope scaling. Notes (e.g. "tokenizer.json is not byte-level BPE: no tokenizer keys") go to
+// log.
+void WriteHfMetadata(const ModelSource& src, GgufWriter& w,
+                     const std::function<void(const std::string&)>& log);
 
 }  // namespace seek

@@ -13,8 +13,8 @@
 #include "formats/gguf.h"
 #include "formats/gguf_writer.h"
 #include "formats/model_source.h"
-#include "model/hf_to_gguf.h"
 #include "kernels/quant/quant.h"
+#include "model/hf_to_gguf.h"
 
 namespace seek {
 namespace {
@@ -30,29 +30,22 @@ struct SchemeRow {
 
 // The pure K types take the file_type of their nearest llama.cpp mix (llama.cpp has no pure Q4_K ftype).
 constexpr SchemeRow kSchemes[] = {
-    {"F32", DType::kF32, QuantScheme::Mix::kNone, 0},
-    {"F16", DType::kF16, QuantScheme::Mix::kNone, 1},
-    {"BF16", DType::kBF16, QuantScheme::Mix::kNone, 32},
-    {"Q8_0", DType::kQ8_0, QuantScheme::Mix::kNone, 7},
-    {"Q4_0", DType::kQ4_0, QuantScheme::Mix::kNone, 2},
-    {"Q4_1", DType::kQ4_1, QuantScheme::Mix::kNone, 3},
-    {"Q5_0", DType::kQ5_0, QuantScheme::Mix::kNone, 8},
-    {"Q5_1", DType::kQ5_1, QuantScheme::Mix::kNone, 9},
-    {"Q2_K", DType::kQ2_K, QuantScheme::Mix::kNone, 10},
-    {"Q3_K", DType::kQ3_K, QuantScheme::Mix::kNone, 11},
-    {"Q4_K", DType::kQ4_K, QuantScheme::Mix::kNone, 14},
-    {"Q5_K", DType::kQ5_K, QuantScheme::Mix::kNone, 16},
-    {"Q6_K", DType::kQ6_K, QuantScheme::Mix::kNone, 18},
-    {"Q4_K_S", DType::kQ4_K, QuantScheme::Mix::kS, 14},
-    {"Q4_K_M", DType::kQ4_K, QuantScheme::Mix::kM, 15},
-    {"Q5_K_S", DType::kQ5_K, QuantScheme::Mix::kS, 16},
+    {"F32", DType::kF32, QuantScheme::Mix::kNone, 0},    {"F16", DType::kF16, QuantScheme::Mix::kNone, 1},
+    {"BF16", DType::kBF16, QuantScheme::Mix::kNone, 32}, {"Q8_0", DType::kQ8_0, QuantScheme::Mix::kNone, 7},
+    {"Q4_0", DType::kQ4_0, QuantScheme::Mix::kNone, 2},  {"Q4_1", DType::kQ4_1, QuantScheme::Mix::kNone, 3},
+    {"Q5_0", DType::kQ5_0, QuantScheme::Mix::kNone, 8},  {"Q5_1", DType::kQ5_1, QuantScheme::Mix::kNone, 9},
+    {"Q2_K", DType::kQ2_K, QuantScheme::Mix::kNone, 10}, {"Q3_K", DType::kQ3_K, QuantScheme::Mix::kNone, 11},
+    {"Q4_K", DType::kQ4_K, QuantScheme::Mix::kNone, 14}, {"Q5_K", DType::kQ5_K, QuantScheme::Mix::kNone, 16},
+    {"Q6_K", DType::kQ6_K, QuantScheme::Mix::kNone, 18}, {"Q4_K_S", DType::kQ4_K, QuantScheme::Mix::kS, 14},
+    {"Q4_K_M", DType::kQ4_K, QuantScheme::Mix::kM, 15},  {"Q5_K_S", DType::kQ5_K, QuantScheme::Mix::kS, 16},
     {"Q5_K_M", DType::kQ5_K, QuantScheme::Mix::kM, 17},
 };
 
 bool IEquals(std::string_view a, std::string_view b) {
   if (a.size() != b.size()) return false;
   for (size_t i = 0; i < a.size(); ++i)
-    if (std::toupper(static_cast<unsigned char>(a[i])) != std::toupper(static_cast<unsigned char>(b[i]))) return false;
+    if (std::toupper(static_cast<unsigned char>(a[i])) != std::toupper(static_cast<unsigned char>(b[i])))
+      return false;
   return true;
 }
 
@@ -61,13 +54,18 @@ bool EndsWith(std::string_view s, std::string_view suffix) {
 }
 
 bool IsKQuant(DType t) {
-  return t == DType::kQ2_K || t == DType::kQ3_K || t == DType::kQ4_K || t == DType::kQ5_K || t == DType::kQ6_K;
+  return t == DType::kQ2_K || t == DType::kQ3_K || t == DType::kQ4_K || t == DType::kQ5_K ||
+         t == DType::kQ6_K;
 }
 
-bool IsFloatType(DType t) { return t == DType::kF32 || t == DType::kF16 || t == DType::kBF16; }
+bool IsFloatType(DType t) {
+  return t == DType::kF32 || t == DType::kF16 || t == DType::kBF16;
+}
 
 // llama.cpp's use_more_bits: the first and last eighth of the layers, and every third layer in between.
-bool UseMoreBits(int i, int n) { return i < n / 8 || i >= 7 * n / 8 || (i - n / 8) % 3 == 2; }
+bool UseMoreBits(int i, int n) {
+  return i < n / 8 || i >= 7 * n / 8 || (i - n / 8) % 3 == 2;
+}
 
 // -1 for names that are not "blk.N.*".
 int LayerOf(std::string_view name) {
@@ -75,11 +73,14 @@ int LayerOf(std::string_view name) {
   int layer = 0;
   size_t i = 4;
   if (i >= name.size() || !std::isdigit(static_cast<unsigned char>(name[i]))) return -1;
-  for (; i < name.size() && std::isdigit(static_cast<unsigned char>(name[i])); ++i) layer = layer * 10 + (name[i] - '0');
+  for (; i < name.size() && std::isdigit(static_cast<unsigned char>(name[i])); ++i)
+    layer = layer * 10 + (name[i] - '0');
   return layer;
 }
 
-std::string MB(uint64_t bytes) { return StrFormat("%.2f MB", static_cast<double>(bytes) / 1e6); }
+std::string MB(uint64_t bytes) {
+  return StrFormat("%.2f MB", static_cast<double>(bytes) / 1e6);
+}
 
 }  // namespace
 
@@ -121,21 +122,21 @@ DType ChooseTensorType(const QuantScheme& scheme, const TensorView& t, const Ten
     const DType chosen = type;
     type = type == DType::kQ6_K ? DType::kQ8_0 : type == DType::kQ5_K ? DType::kQ5_1 : DType::kQ5_0;
     if (reason)
-      *reason = StrFormat("%s: row length %lld is not a multiple of 256, using %s instead of %s", t.name.c_str(),
-                          static_cast<long long>(n), DTypeName(type), DTypeName(chosen));
+      *reason = StrFormat("%s: row length %lld is not a multiple of 256, using %s instead of %s",
+                          t.name.c_str(), static_cast<long long>(n), DTypeName(type), DTypeName(chosen));
   }
   if (n % Traits(type).block_size != 0) {
     if (reason)
-      *reason = StrFormat("%s: row length %lld is not a multiple of %lld, using f16 instead of %s", t.name.c_str(),
-                          static_cast<long long>(n), static_cast<long long>(Traits(type).block_size),
-                          DTypeName(type));
+      *reason = StrFormat("%s: row length %lld is not a multiple of %lld, using f16 instead of %s",
+                          t.name.c_str(), static_cast<long long>(n),
+                          static_cast<long long>(Traits(type).block_size), DTypeName(type));
     type = DType::kF16;
   }
   return type;
 }
 
-QuantizeStats QuantizeModel(const std::string& in_path, const std::string& out_path, const QuantScheme& scheme,
-                            const QuantizeOptions& options) {
+QuantizeStats QuantizeModel(const std::string& in_path, const std::string& out_path,
+                            const QuantScheme& scheme, const QuantizeOptions& options) {
   const auto start = std::chrono::steady_clock::now();
   auto log = [&](const std::string& line) {
     if (options.log) options.log(line);
@@ -145,7 +146,8 @@ QuantizeStats QuantizeModel(const std::string& in_path, const std::string& out_p
     Fail("%s: the output must not be the input file", out_path.c_str());
   auto src = ModelSource::Open(in_path);
   if (src->format() != ModelFormat::kGguf && src->format() != ModelFormat::kHfFolder)
-    Fail("%s: seek quantize reads GGUF files and Hugging Face folders, not llama2.c checkpoints", in_path.c_str());
+    Fail("%s: seek quantize reads GGUF files and Hugging Face folders, not llama2.c checkpoints",
+         in_path.c_str());
   const std::vector<PlannedTensor> tensors = PlanTensors(*src);
 
   // Plan every tensor first, so that refusals happen before anything is written.
@@ -168,9 +170,10 @@ QuantizeStats QuantizeModel(const std::string& in_path, const std::string& out_p
         Fail("%s: tensor '%s' has type %s, which seek cannot convert", in_path.c_str(), t.name.c_str(),
              DTypeName(t.type));
       if (!options.allow_requantize)
-        Fail("%s: tensor '%s' is already quantized (%s); requantizing compounds the errors. Start from an "
-             "F32/F16/BF16 model, or pass --allow-requantize to do it anyway", in_path.c_str(), t.name.c_str(),
-             DTypeName(t.type));
+        Fail(
+            "%s: tensor '%s' is already quantized (%s); requantizing compounds the errors. Start from an "
+            "F32/F16/BF16 model, or pass --allow-requantize to do it anyway",
+            in_path.c_str(), t.name.c_str(), DTypeName(t.type));
     }
     if (type != t.type && !CanQuantize(type))
       Fail("seek cannot quantize to %s (tensor '%s')", DTypeName(type), t.name.c_str());
@@ -224,7 +227,8 @@ QuantizeStats QuantizeModel(const std::string& in_path, const std::string& out_p
       continue;
     }
     const size_t out_row = RowBytes(type, n).value();
-    const int64_t rows_per_slice = std::max<int64_t>(1, static_cast<int64_t>(kSliceBytes / std::max<size_t>(out_row, 1)));
+    const int64_t rows_per_slice =
+        std::max<int64_t>(1, static_cast<int64_t>(kSliceBytes / std::max<size_t>(out_row, 1)));
     slice.resize(static_cast<size_t>(std::min(rows, rows_per_slice)) * out_row);
     for (auto& s : scratch) s.resize(static_cast<size_t>(n));
     for (int64_t r0 = 0; r0 < rows; r0 += rows_per_slice) {

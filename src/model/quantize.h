@@ -1,5 +1,5 @@
-// Model quantization: GGUF file or HF folder in -> GGUF out with every weight matrix converted to a target type or a
-// llama.cpp-style mix (seek quantize).
+// Model quantization: GGUF file or HF folder in -> GGUF out with every weight matrix converted to a target
+// type or a llama.cpp-style mix (seek quantize).
 //
 // Per-tensor rules (ChooseTensorType; the mixes follow llama.cpp's llama_tensor_get_type, rewritten):
 //  - Tensors with one dimension (norms, biases, rope_freqs) and the MoE router (ffn_gate_inp) stay F32: they
@@ -12,11 +12,11 @@
 //      the layers and every third layer in between (i < n/8 || i >= 7n/8 || (i - n/8) % 3 == 2);
 //      Q4_K_S: attn_v of the first 4 layers and ffn_down of the first eighth of the layers use Q5_K.
 //  - Fallbacks: a row length (ne[0]) that is not a multiple of 256 cannot hold K-quant super-blocks:
-//    Q2_K/Q3_K/Q4_K -> Q5_0, Q5_K -> Q5_1, Q6_K -> Q8_0 (llama.cpp uses IQ4_NL for Q2_K/Q3_K, which seek lacks);
-//    one that is not a multiple of 32 falls back to F16. Each fallback is logged.
-// A tensor whose chosen type equals its stored type is copied byte for byte. Quantized input tensors (anything
-// but F32/F16/BF16) are refused unless allow_requantize, in which case they are dequantized first (quality
-// suffers: errors compound).
+//    Q2_K/Q3_K/Q4_K -> Q5_0, Q5_K -> Q5_1, Q6_K -> Q8_0 (llama.cpp uses IQ4_NL for Q2_K/Q3_K, which seek
+//    lacks); one that is not a multiple of 32 falls back to F16. Each fallback is logged.
+// A tensor whose chosen type equals its stored type is copied byte for byte. Quantized input tensors
+// (anything but F32/F16/BF16) are refused unless allow_requantize, in which case they are dequantized first
+// (quality suffers: errors compound).
 //
 // Metadata: every key of a GGUF input is copied (architecture, tokenizer, chat template, ...); an HF folder's
 // config and tokenizer are converted as tools/hf_to_gguf.py does (model/hf_to_gguf.h). Then
@@ -54,8 +54,8 @@ std::string QuantSchemeNames();
 
 // Where a tensor sits in the model, for the mix rules.
 struct TensorPlace {
-  int layer = -1;    // N of "blk.N.", -1 for global tensors
-  int n_layer = 0;   // block_count
+  int layer = -1;            // N of "blk.N.", -1 for global tensors
+  int n_layer = 0;           // block_count
   bool tied_output = false;  // the model has no output.weight (token_embd doubles as the output projection)
 };
 
@@ -73,15 +73,15 @@ struct QuantizeOptions {
 
 struct QuantizeStats {
   int n_tensors = 0;
-  int n_quantized = 0;  // tensors whose type changed
+  int n_quantized = 0;                   // tensors whose type changed
   uint64_t bytes_in = 0, bytes_out = 0;  // tensor data only
   double seconds = 0;
 };
 
-// Quantizes the GGUF file or Hugging Face folder (model/hf_to_gguf.h) at in_path into out_path. Throws seek::Error with a clear message for an unreadable or
-// non-GGUF input, a quantized input without allow_requantize, or an unwritable output (nothing is left at
-// out_path on failure).
-QuantizeStats QuantizeModel(const std::string& in_path, const std::string& out_path, const QuantScheme& scheme,
-                            const QuantizeOptions& options);
+// Quantizes the GGUF file or Hugging Face folder (model/hf_to_gguf.h) at in_path into out_path. Throws
+// seek::Error with a clear message for an unreadable or non-GGUF input, a quantized input without
+// allow_requantize, or an unwritable output (nothing is left at out_path on failure).
+QuantizeStats QuantizeModel(const std::string& in_path, const std::string& out_path,
+                            const QuantScheme& scheme, const QuantizeOptions& options);
 
 }  // namespace seek

@@ -60,7 +60,8 @@ void EvalScoredRows(Context& ctx, std::span<const int32_t> chunk, int32_t n_voca
   const int32_t n_ctx = static_cast<int32_t>(chunk.size()), first = n_ctx / 2, n_rows = ScoredPerChunk(n_ctx);
   rows->resize(static_cast<size_t>(n_rows) * n_vocab);
   for (int32_t r = 0; r < n_rows; ++r)
-    LogSoftmax(logits.data() + static_cast<size_t>(first + r) * n_vocab, n_vocab, rows->data() + static_cast<size_t>(r) * n_vocab);
+    LogSoftmax(logits.data() + static_cast<size_t>(first + r) * n_vocab, n_vocab,
+               rows->data() + static_cast<size_t>(r) * n_vocab);
 }
 
 }  // namespace
@@ -75,7 +76,8 @@ std::vector<int32_t> ChunkTokens(std::span<const int32_t> tokens, int32_t i, con
 
 // ---- saved log-probs ------------------------------------------------------------------------------------
 
-LogProbsWriter::LogProbsWriter(const std::string& path, int32_t n_vocab, int32_t n_ctx, std::span<const int32_t> tokens)
+LogProbsWriter::LogProbsWriter(const std::string& path, int32_t n_vocab, int32_t n_ctx,
+                               std::span<const int32_t> tokens)
     : path_(path), n_vocab_(n_vocab), n_ctx_(n_ctx), n_chunks_(static_cast<int32_t>(tokens.size() / n_ctx)) {
   SEEK_CHECK(tokens.size() % static_cast<size_t>(n_ctx) == 0);
   file_ = std::fopen(path.c_str(), "wb");
@@ -99,7 +101,8 @@ void LogProbsWriter::AppendChunk(const float* rows) {
 }
 
 void LogProbsWriter::Finish() {
-  if (written_ != n_chunks_) Fail("%s: only %d of %d chunks were written", path_.c_str(), written_, n_chunks_);
+  if (written_ != n_chunks_)
+    Fail("%s: only %d of %d chunks were written", path_.c_str(), written_, n_chunks_);
   const bool failed = std::fclose(file_) != 0;
   file_ = nullptr;
   if (failed) Fail("%s: write failed: %s", path_.c_str(), std::strerror(errno));
@@ -119,18 +122,21 @@ std::unique_ptr<LogProbsFile> LogProbsFile::Open(const std::string& path) {
   f->map_ = std::make_unique<MappedFile>(path);
   const uint8_t* p = f->map_->data();
   const size_t size = f->map_->size();
-  if (size < kHeaderBytes || std::memcmp(p, kMagic, 4) != 0) Fail("%s: not a seek log-probs file", path.c_str());
+  if (size < kHeaderBytes || std::memcmp(p, kMagic, 4) != 0)
+    Fail("%s: not a seek log-probs file", path.c_str());
   uint32_t h[5];
   std::memcpy(h, p + 4, sizeof(h));
-  if (h[0] != kVersion) Fail("%s: log-probs file version %u is not supported (expected %u)", path.c_str(), h[0], kVersion);
+  if (h[0] != kVersion)
+    Fail("%s: log-probs file version %u is not supported (expected %u)", path.c_str(), h[0], kVersion);
   if (h[1] == 0 || h[1] > (1u << 24) || h[2] < 4 || h[2] > (1u << 24) || h[3] == 0 ||
       static_cast<uint64_t>(h[3]) * h[2] != h[4])
-    Fail("%s: inconsistent log-probs header (n_vocab %u, n_ctx %u, n_chunks %u, n_tokens %u)", path.c_str(), h[1],
-         h[2], h[3], h[4]);
+    Fail("%s: inconsistent log-probs header (n_vocab %u, n_ctx %u, n_chunks %u, n_tokens %u)", path.c_str(),
+         h[1], h[2], h[3], h[4]);
   const uint64_t rows = static_cast<uint64_t>(h[3]) * ScoredPerChunk(static_cast<int32_t>(h[2]));
   const uint64_t need = kHeaderBytes + 4ull * h[4] + 4ull * rows * h[1];
-  if (size != need) Fail("%s: size %zu does not match its header (expected %llu bytes)", path.c_str(), size,
-                         static_cast<unsigned long long>(need));
+  if (size != need)
+    Fail("%s: size %zu does not match its header (expected %llu bytes)", path.c_str(), size,
+         static_cast<unsigned long long>(need));
   f->n_vocab_ = static_cast<int32_t>(h[1]);
   f->n_ctx_ = static_cast<int32_t>(h[2]);
   f->n_chunks_ = static_cast<int32_t>(h[3]);
@@ -138,7 +144,8 @@ std::unique_ptr<LogProbsFile> LogProbsFile::Open(const std::string& path) {
   f->tokens_ = std::span<const int32_t>(reinterpret_cast<const int32_t*>(p + kHeaderBytes), h[4]);
   f->rows_ = reinterpret_cast<const float*>(p + kHeaderBytes + 4ull * h[4]);
   for (int32_t t : f->tokens_)
-    if (t < 0 || t >= f->n_vocab_) Fail("%s: token id %d is out of range [0, %d)", path.c_str(), t, f->n_vocab_);
+    if (t < 0 || t >= f->n_vocab_)
+      Fail("%s: token id %d is out of range [0, %d)", path.c_str(), t, f->n_vocab_);
   return f;
 }
 
@@ -166,15 +173,17 @@ BaseLogProbsFn BaseFromFile(const LogProbsFile& file) {
 
 // ---- evaluation ------------------------------------------------------------------------------------------
 
-PerplexityResult ComputePerplexity(const Model& model, std::span<const int32_t> tokens, const PerplexityOptions& o,
-                                   const BaseLogProbsFn& base, LogProbsWriter* save,
+PerplexityResult ComputePerplexity(const Model& model, std::span<const int32_t> tokens,
+                                   const PerplexityOptions& o, const BaseLogProbsFn& base,
+                                   LogProbsWriter* save,
                                    const std::function<void(const ChunkReport&)>& on_chunk) {
   CheckOptions(o);
   const int32_t n_vocab = model.config().n_vocab;
   const int32_t available = static_cast<int32_t>(tokens.size() / static_cast<size_t>(o.n_ctx));
   if (available == 0)
-    Fail("perplexity: %zu tokens are fewer than one chunk of n_ctx = %d; use a longer text or a smaller --ctx",
-         tokens.size(), o.n_ctx);
+    Fail(
+        "perplexity: %zu tokens are fewer than one chunk of n_ctx = %d; use a longer text or a smaller --ctx",
+        tokens.size(), o.n_ctx);
   const int32_t n_chunks = o.n_chunks > 0 ? std::min(o.n_chunks, available) : available;
   const int32_t first = o.n_ctx / 2, n_rows = ScoredPerChunk(o.n_ctx);
 
@@ -202,7 +211,8 @@ PerplexityResult ComputePerplexity(const Model& model, std::span<const int32_t> 
         base_sum += bnll;
         base_sum2 += bnll * bnll;
         double kl = 0;
-        for (int32_t v = 0; v < n_vocab; ++v) kl += std::exp(static_cast<double>(lb[v])) * (static_cast<double>(lb[v]) - lm[v]);
+        for (int32_t v = 0; v < n_vocab; ++v)
+          kl += std::exp(static_cast<double>(lb[v])) * (static_cast<double>(lb[v]) - lm[v]);
         kl = std::max(0.0, kl);  // exact KL is >= 0; rounding can leave -1e-9 for identical rows
         kl_sum += kl;
         kl_sum2 += kl * kl;

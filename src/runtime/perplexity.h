@@ -1,27 +1,28 @@
 // Perplexity and KL-divergence of a model over a token sequence (seek perplexity), the quality gate for
 // quantized models.
 //
-// Method (as llama.cpp's perplexity tool, so figures are comparable): the tokens are split into chunks of n_ctx;
-// each chunk is evaluated in a fresh context (KV cache cleared) with logits for every position; when the model
-// adds a BOS token, the first token of every chunk is replaced by BOS so each chunk starts like a document.
-// Only the second half of each chunk is scored: logits at positions first = n_ctx / 2 .. n_ctx - 2 predict the
-// tokens at first + 1 .. n_ctx - 1, i.e. n_ctx - 1 - n_ctx / 2 predictions per chunk. Every scored token then
-// has at least n_ctx / 2 tokens of context, so the figure measures the model with context, not its cold start.
+// Method (as llama.cpp's perplexity tool, so figures are comparable): the tokens are split into chunks of
+// n_ctx; each chunk is evaluated in a fresh context (KV cache cleared) with logits for every position; when
+// the model adds a BOS token, the first token of every chunk is replaced by BOS so each chunk starts like a
+// document. Only the second half of each chunk is scored: logits at positions first = n_ctx / 2 .. n_ctx - 2
+// predict the tokens at first + 1 .. n_ctx - 1, i.e. n_ctx - 1 - n_ctx / 2 predictions per chunk. Every
+// scored token then has at least n_ctx / 2 tokens of context, so the figure measures the model with context,
+// not its cold start.
 //
 // PPL = exp(mean NLL); its standard error comes from the per-token NLL spread by the delta method
 // (se(PPL) = PPL * sd(NLL) / sqrt(N)), treating tokens as independent (they are not quite, so it is a guide).
 //
 // KL mode compares against base log-probabilities for the same tokens (from a base model evaluated alongside,
-// or from a file saved by an earlier run): per scored token KL(base || model) = sum_v p_base(v) (log p_base(v) -
-// log p_model(v)), reported as mean (with standard error), median, 99th percentile and max, plus top-1
-// agreement (argmax equal) and the base's own PPL.
+// or from a file saved by an earlier run): per scored token KL(base || model) = sum_v p_base(v) (log
+// p_base(v) - log p_model(v)), reported as mean (with standard error), median, 99th percentile and max, plus
+// top-1 agreement (argmax equal) and the base's own PPL.
 //
 // Saved log-probs file (--save-logits; read back by --kl-base FILE), little-endian:
 //   char magic[4] = "SKLP", u32 version = 1, u32 n_vocab, u32 n_ctx, u32 n_chunks, u32 n_tokens (= n_chunks *
 //   n_ctx), i32 tokens[n_tokens] (as evaluated, BOS replacement included), then for each chunk the full
 //   log-softmax rows of its scored positions: f32 [n_chunks][n_ctx - 1 - n_ctx / 2][n_vocab].
-// Full fp32 rows keep KL exact; at n_vocab 49152 and n_ctx 512 that is 50 MB per chunk, so use few chunks or a
-// small vocabulary (top-k storage would be the next step for big vocabularies).
+// Full fp32 rows keep KL exact; at n_vocab 49152 and n_ctx 512 that is 50 MB per chunk, so use few chunks or
+// a small vocabulary (top-k storage would be the next step for big vocabularies).
 #pragma once
 #include <cstdint>
 #include <cstdio>
@@ -45,13 +46,15 @@ struct PerplexityOptions {
 };
 
 // Rows of scored positions per chunk (n_ctx - 1 - n_ctx / 2).
-inline int32_t ScoredPerChunk(int32_t n_ctx) { return n_ctx - 1 - n_ctx / 2; }
+inline int32_t ScoredPerChunk(int32_t n_ctx) {
+  return n_ctx - 1 - n_ctx / 2;
+}
 
 // Chunk i's tokens as evaluated (BOS replacement applied); tokens must hold at least (i + 1) * n_ctx ids.
 std::vector<int32_t> ChunkTokens(std::span<const int32_t> tokens, int32_t i, const PerplexityOptions& o);
 
-// Log-probabilities of the scored positions of chunk `i`: [ScoredPerChunk(n_ctx)][n_vocab], valid until the next
-// call. Given the chunk's tokens as evaluated.
+// Log-probabilities of the scored positions of chunk `i`: [ScoredPerChunk(n_ctx)][n_vocab], valid until the
+// next call. Given the chunk's tokens as evaluated.
 using BaseLogProbsFn = std::function<const float*(int32_t i, std::span<const int32_t> chunk)>;
 
 struct ChunkReport {
@@ -112,9 +115,11 @@ BaseLogProbsFn BaseFromModel(const Model& base, const PerplexityOptions& o);
 BaseLogProbsFn BaseFromFile(const LogProbsFile& file);
 
 // Evaluates `model` over `tokens` as described above. base may be empty (no KL); save may be null. Throws
-// seek::Error when there are fewer than n_ctx tokens or n_ctx < 4, or a base disagrees on the vocabulary size.
-PerplexityResult ComputePerplexity(const Model& model, std::span<const int32_t> tokens, const PerplexityOptions& o,
-                                   const BaseLogProbsFn& base, LogProbsWriter* save,
+// seek::Error when there are fewer than n_ctx tokens or n_ctx < 4, or a base disagrees on the vocabulary
+// size.
+PerplexityResult ComputePerplexity(const Model& model, std::span<const int32_t> tokens,
+                                   const PerplexityOptions& o, const BaseLogProbsFn& base,
+                                   LogProbsWriter* save,
                                    const std::function<void(const ChunkReport&)>& on_chunk = nullptr);
 
 }  // namespace seek

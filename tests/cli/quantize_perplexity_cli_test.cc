@@ -1,4 +1,5 @@
 // End-to-end tests of `seek quantize` and `seek perplexity`: exit codes and messages of real invocations.
+#include <gtest/gtest.h>
 #include <sys/wait.h>
 
 #include <array>
@@ -6,8 +7,6 @@
 #include <filesystem>
 #include <fstream>
 #include <string>
-
-#include <gtest/gtest.h>
 
 #include "test_util.h"
 
@@ -40,7 +39,9 @@ std::string Temp(const std::string& name) {
   return (std::filesystem::temp_directory_path() / ("seek_cli_q_" + name)).string();
 }
 
-bool Has(const Result& r, const std::string& s) { return r.out.find(s) != std::string::npos; }
+bool Has(const Result& r, const std::string& s) {
+  return r.out.find(s) != std::string::npos;
+}
 
 TEST(CliQuantize, HelpListsTheNewSubcommands) {
   const Result r = Seek("--help");
@@ -97,8 +98,10 @@ std::string StoriesText() {
   const std::string path = Temp("story.txt");
   std::ofstream f(path);
   for (int i = 0; i < 6; ++i)
-    f << "Once upon a time, there was a little girl named Lily. She loved to play outside in the park. One day, "
-         "she saw a big, red ball. She wanted to play with it, but it was too high. Lily asked her mom for help. "
+    f << "Once upon a time, there was a little girl named Lily. She loved to play outside in the park. One "
+         "day, "
+         "she saw a big, red ball. She wanted to play with it, but it was too high. Lily asked her mom for "
+         "help. "
          "Her mom smiled and said, \"Let's get it together!\" They were very happy.\n";
   return path;
 }
@@ -107,7 +110,8 @@ TEST(CliPerplexity, StoriesPplAndSelfKl) {
   SEEK_REQUIRE_SHARED();
   const std::string model = test::SharedDir() + "/models/stories260K/stories260K.bin";
   const std::string text = StoriesText(), logits = Temp("stories.logits");
-  Result r = Seek("perplexity -m '" + model + "' -f '" + text + "' -c 64 --save-logits '" + logits + "' -t 2");
+  Result r =
+      Seek("perplexity -m '" + model + "' -f '" + text + "' -c 64 --save-logits '" + logits + "' -t 2");
   ASSERT_EQ(r.exit_code, 0) << r.out;
   EXPECT_TRUE(Has(r, "PPL = ")) << r.out;
   // A model small enough for the story: PPL well below the vocabulary size (512).

@@ -1,11 +1,12 @@
-// Round-trip tests of the K-quant quantizers (kernels/quant/quant_k_quantize.cc). gguf-py 0.17 cannot quantize
-// K-quants, so bytes are not compared with a reference; instead quantize -> DequantizeRow (which is bit-exact vs
-// gguf-py's independent dequantizer, see quant_test.cc) must stay within a named relative-RMSE budget per type,
-// and must beat plain round-to-nearest with the same layout (the point of the scale search).
-// tools/check_quantized_gguf.py repeats the budget check with gguf-py's dequantizer on a whole quantized GGUF.
+// Round-trip tests of the K-quant quantizers (kernels/quant/quant_k_quantize.cc). gguf-py 0.17 cannot
+// quantize K-quants, so bytes are not compared with a reference; instead quantize -> DequantizeRow (which is
+// bit-exact vs gguf-py's independent dequantizer, see quant_test.cc) must stay within a named relative-RMSE
+// budget per type, and must beat plain round-to-nearest with the same layout (the point of the scale search).
+// tools/check_quantized_gguf.py repeats the budget check with gguf-py's dequantizer on a whole quantized
+// GGUF.
 //
-// Budgets (relative RMSE = rms(x - dequant(quant(x))) / rms(x), N(0,1) data, 64 K elements), set ~10-15% above
-// measured values so that a regression in the search (e.g. losing the least-squares refit) fails:
+// Budgets (relative RMSE = rms(x - dequant(quant(x))) / rms(x), N(0,1) data, 64 K elements), set ~10-15%
+// above measured values so that a regression in the search (e.g. losing the least-squares refit) fails:
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -21,13 +22,13 @@ namespace {
 
 struct Budget {
   DType type;
-  double gaussian;   // relative RMSE budget on N(0, 1) rows
-  double heavy;      // relative RMSE budget on Student-t(3) rows (outliers)
+  double gaussian;  // relative RMSE budget on N(0, 1) rows
+  double heavy;     // relative RMSE budget on Student-t(3) rows (outliers)
 };
 // Measured (this implementation): Q2_K 0.298 / 0.346, Q3_K 0.154 / 0.190, Q4_K 0.0724 / 0.0920,
 // Q5_K 0.0363 / 0.0470, Q6_K 0.0177 / 0.0261 (gaussian / student-t).
 constexpr Budget kBudgets[] = {
-    {DType::kQ2_K, 0.33, 0.38}, {DType::kQ3_K, 0.17, 0.21}, {DType::kQ4_K, 0.080, 0.101},
+    {DType::kQ2_K, 0.33, 0.38},   {DType::kQ3_K, 0.17, 0.21},    {DType::kQ4_K, 0.080, 0.101},
     {DType::kQ5_K, 0.040, 0.052}, {DType::kQ6_K, 0.0195, 0.029},
 };
 

@@ -11,9 +11,8 @@
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
-#include <random>
-
 #include <nlohmann/json.hpp>
+#include <random>
 
 #include "core/error.h"
 #include "formats/gguf.h"
@@ -137,7 +136,8 @@ TEST(Quantize, MixRules) {
   for (int l = 0; l < 32; ++l) {
     p.layer = l;
     const DType v = ChooseTensorType(m, Fake("blk." + std::to_string(l) + ".attn_v.weight", 4096, 1024), p);
-    const DType d = ChooseTensorType(m, Fake("blk." + std::to_string(l) + ".ffn_down.weight", 11008, 4096), p);
+    const DType d =
+        ChooseTensorType(m, Fake("blk." + std::to_string(l) + ".ffn_down.weight", 11008, 4096), p);
     const DType q = ChooseTensorType(m, Fake("blk." + std::to_string(l) + ".attn_q.weight", 4096, 4096), p);
     EXPECT_EQ(q, DType::kQ4_K);
     EXPECT_EQ(v, d) << l;
@@ -174,13 +174,18 @@ TEST(Quantize, Fallbacks) {
   p.n_layer = 2;
   p.layer = 0;
   std::string reason;
-  EXPECT_EQ(ChooseTensorType(*ParseQuantScheme("Q4_K"), Fake("blk.0.attn_q.weight", 576, 576), p, &reason), DType::kQ5_0);
+  EXPECT_EQ(ChooseTensorType(*ParseQuantScheme("Q4_K"), Fake("blk.0.attn_q.weight", 576, 576), p, &reason),
+            DType::kQ5_0);
   EXPECT_NE(reason.find("not a multiple of 256"), std::string::npos) << reason;
-  EXPECT_EQ(ChooseTensorType(*ParseQuantScheme("Q5_K"), Fake("blk.0.attn_q.weight", 576, 576), p), DType::kQ5_1);
-  EXPECT_EQ(ChooseTensorType(*ParseQuantScheme("Q6_K"), Fake("blk.0.attn_q.weight", 576, 576), p), DType::kQ8_0);
-  EXPECT_EQ(ChooseTensorType(*ParseQuantScheme("Q4_0"), Fake("blk.0.attn_q.weight", 100, 576), p, &reason), DType::kF16);
+  EXPECT_EQ(ChooseTensorType(*ParseQuantScheme("Q5_K"), Fake("blk.0.attn_q.weight", 576, 576), p),
+            DType::kQ5_1);
+  EXPECT_EQ(ChooseTensorType(*ParseQuantScheme("Q6_K"), Fake("blk.0.attn_q.weight", 576, 576), p),
+            DType::kQ8_0);
+  EXPECT_EQ(ChooseTensorType(*ParseQuantScheme("Q4_0"), Fake("blk.0.attn_q.weight", 100, 576), p, &reason),
+            DType::kF16);
   EXPECT_NE(reason.find("f16"), std::string::npos) << reason;
-  EXPECT_EQ(ChooseTensorType(*ParseQuantScheme("Q4_K"), Fake("blk.0.attn_q.weight", 512, 576), p, &reason), DType::kQ4_K);
+  EXPECT_EQ(ChooseTensorType(*ParseQuantScheme("Q4_K"), Fake("blk.0.attn_q.weight", 512, 576), p, &reason),
+            DType::kQ4_K);
   EXPECT_EQ(reason, "");
 }
 
@@ -205,9 +210,10 @@ TEST(Quantize, TinyModelGates) {
       const QuantizeStats st = QuantizeModel(base, out, *ParseQuantScheme(g.scheme), qo);
       EXPECT_GT(st.n_quantized, 0);
       const PerplexityResult r = Kl(base, out, ids);
-      std::printf("%s %-6s: %.3f MB -> %.3f MB, mean KL %.3g (99%% %.3g, max %.3g), top-1 %.1f%%, PPL %.3f vs %.3f\n",
-                  name, g.scheme, st.bytes_in / 1e6, st.bytes_out / 1e6, r.kl_mean, r.kl_p99, r.kl_max,
-                  100 * r.top1_agreement, r.ppl, r.base_ppl);
+      std::printf(
+          "%s %-6s: %.3f MB -> %.3f MB, mean KL %.3g (99%% %.3g, max %.3g), top-1 %.1f%%, PPL %.3f vs %.3f\n",
+          name, g.scheme, st.bytes_in / 1e6, st.bytes_out / 1e6, r.kl_mean, r.kl_p99, r.kl_max,
+          100 * r.top1_agreement, r.ppl, r.base_ppl);
       EXPECT_GT(r.kl_mean, 0.0) << g.scheme;
       EXPECT_LE(r.kl_mean, g.max_mean_kl) << name << " " << g.scheme;
       std::filesystem::remove(out);
@@ -216,10 +222,10 @@ TEST(Quantize, TinyModelGates) {
 }
 
 TEST(Quantize, WideModelKQuantGates) {
-  // Measured: Q8_0 1.3e-4, Q6_K 1.4e-3, Q5_K_M 5.0e-3, Q4_K_M 2.0e-2, Q4_K_S 1.9e-2, Q4_0 2.8e-2, Q3_K 8.2e-2,
-  // Q2_K 0.25.
-  const Gate gates[] = {{"Q8_0", 5e-4}, {"Q6_K", 4e-3}, {"Q5_K_M", 1.2e-2}, {"Q4_K_M", 4e-2},
-                        {"Q4_K_S", 4e-2}, {"Q4_0", 6e-2}, {"Q3_K", 0.16}, {"Q2_K", 0.5}};
+  // Measured: Q8_0 1.3e-4, Q6_K 1.4e-3, Q5_K_M 5.0e-3, Q4_K_M 2.0e-2, Q4_K_S 1.9e-2, Q4_0 2.8e-2,
+  // Q3_K 8.2e-2, Q2_K 0.25.
+  const Gate gates[] = {{"Q8_0", 5e-4},   {"Q6_K", 4e-3}, {"Q5_K_M", 1.2e-2}, {"Q4_K_M", 4e-2},
+                        {"Q4_K_S", 4e-2}, {"Q4_0", 6e-2}, {"Q3_K", 0.16},     {"Q2_K", 0.5}};
   const std::string base = WideModel();
   const std::vector<int32_t> ids = Ids(128, 320, 10);
   double prev_k = 0;
@@ -243,9 +249,10 @@ TEST(Quantize, WideModelKQuantGates) {
       EXPECT_EQ(f->GetString("general.name"), "wide-test");
     }
     const PerplexityResult r = Kl(base, out, ids);
-    std::printf("wide %-6s: %.2f MB -> %.2f MB, mean KL %.3g (median %.3g, 99%% %.3g, max %.3g), top-1 %.1f%%\n",
-                g.scheme, st.bytes_in / 1e6, st.bytes_out / 1e6, r.kl_mean, r.kl_median, r.kl_p99, r.kl_max,
-                100 * r.top1_agreement);
+    std::printf(
+        "wide %-6s: %.2f MB -> %.2f MB, mean KL %.3g (median %.3g, 99%% %.3g, max %.3g), top-1 %.1f%%\n",
+        g.scheme, st.bytes_in / 1e6, st.bytes_out / 1e6, r.kl_mean, r.kl_median, r.kl_p99, r.kl_max,
+        100 * r.top1_agreement);
     EXPECT_GT(r.kl_mean, 0.0) << g.scheme;
     EXPECT_LE(r.kl_mean, g.max_mean_kl) << g.scheme;
     // Along Q6_K, Q5_K_M, Q4_K_M, Q3_K, Q2_K fewer bits must mean more divergence (Q4_K_S is not ordered
@@ -300,13 +307,16 @@ TEST(Quantize, CopiesMetadataAndErrors) {
   }
   EXPECT_EQ(b->GetInt("general.file_type"), 7);
   EXPECT_EQ(b->GetInt("general.quantization_version"), 2);
-  EXPECT_EQ(b->FindTensor("blk.0.attn_q.bias")->type, DType::kF32);  // 1-D stays F32 (was F32 in the F16 file)
+  EXPECT_EQ(b->FindTensor("blk.0.attn_q.bias")->type,
+            DType::kF32);  // 1-D stays F32 (was F32 in the F16 file)
   std::filesystem::remove(out);
 
   EXPECT_THROW(QuantizeModel("/nonexistent.gguf", out, *ParseQuantScheme("Q8_0"), {}), Error);
-  EXPECT_THROW(QuantizeModel(TinyPath("qwen2_bias", "f16"), "/nonexistent-dir/out.gguf", *ParseQuantScheme("Q8_0"), {}),
+  EXPECT_THROW(QuantizeModel(TinyPath("qwen2_bias", "f16"), "/nonexistent-dir/out.gguf",
+                             *ParseQuantScheme("Q8_0"), {}),
                Error);
-  EXPECT_THROW(QuantizeModel(TinyPath("qwen2_bias", "f16"), TinyPath("qwen2_bias", "f16"), *ParseQuantScheme("Q8_0"), {}),
+  EXPECT_THROW(QuantizeModel(TinyPath("qwen2_bias", "f16"), TinyPath("qwen2_bias", "f16"),
+                             *ParseQuantScheme("Q8_0"), {}),
                Error);
 }
 
@@ -362,12 +372,14 @@ TEST(Quantize, HfTokenizerBecomesGgufTokenizer) {
     for (const char* f : {"config.json", "model.safetensors"})
       std::filesystem::copy_file(hf + f, dir / f, std::filesystem::copy_options::overwrite_existing);
     for (const char* f : {"tokenizer.json", "tokenizer_config.json"})
-      std::filesystem::copy_file(tok_dir + "/" + f, dir / f, std::filesystem::copy_options::overwrite_existing);
+      std::filesystem::copy_file(tok_dir + "/" + f, dir / f,
+                                 std::filesystem::copy_options::overwrite_existing);
     const std::string out = Temp(std::string("tok-") + tok_name + ".gguf");
     QuantizeModel(dir.string(), out, *ParseQuantScheme("Q8_0"), {});
     auto gguf = GgufFile::Open(out);
     auto from_gguf = Tokenizer::FromGguf(*gguf);
-    const nlohmann::json config = nlohmann::json::parse(test::ReadFileToString(tok_dir + "/tokenizer_config.json"));
+    const nlohmann::json config =
+        nlohmann::json::parse(test::ReadFileToString(tok_dir + "/tokenizer_config.json"));
     auto from_json = Tokenizer::FromHfJson(tok_dir + "/tokenizer.json", &config);
     EXPECT_EQ(from_gguf->n_vocab(), from_json->n_vocab()) << tok_name;
     EXPECT_EQ(from_gguf->bos_id(), from_json->bos_id()) << tok_name;

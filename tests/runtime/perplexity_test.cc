@@ -1,8 +1,9 @@
-// runtime/perplexity: PPL of the tiny models against HF transformers (tests/testdata/perplexity/reference.json,
-// made by tools/make_perplexity_fixture.py with the HF model in float64), KL of a model against itself (0),
-// KL of the Q8_0 GGUF against the F32 one (small and positive), and the saved log-probs file.
-// Budgets: per-token NLL within kNllBudget nats of HF's (seek runs in fp32; the tiny models' logits span ~7,
-// so fp32 logit errors ~1e-5 give NLL errors of the same order); Q8_0 vs F32 mean KL <= kQ8KlBudget.
+// runtime/perplexity: PPL of the tiny models against HF transformers
+// (tests/testdata/perplexity/reference.json, made by tools/make_perplexity_fixture.py with the HF model in
+// float64), KL of a model against itself (0), KL of the Q8_0 GGUF against the F32 one (small and positive),
+// and the saved log-probs file. Budgets: per-token NLL within kNllBudget nats of HF's (seek runs in fp32; the
+// tiny models' logits span ~7, so fp32 logit errors ~1e-5 give NLL errors of the same order); Q8_0 vs F32
+// mean KL <= kQ8KlBudget.
 #include "runtime/perplexity.h"
 
 #include <gtest/gtest.h>
@@ -11,7 +12,6 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
-
 #include <nlohmann/json.hpp>
 
 #include "core/error.h"
@@ -20,20 +20,22 @@
 namespace seek {
 namespace {
 
-constexpr double kNllBudget = 1e-4;      // nats, mean |NLL_seek - NLL_HF| per scored token
-constexpr double kQ8KlBudget = 1e-3;     // nats, mean KL(F32 || Q8_0)
+constexpr double kNllBudget = 1e-4;   // nats, mean |NLL_seek - NLL_HF| per scored token
+constexpr double kQ8KlBudget = 1e-3;  // nats, mean KL(F32 || Q8_0)
 
 std::string ModelPath(const std::string& name, const std::string& type) {
   return test::TestdataDir() + "/models/" + name + "/" + name + "-" + type + ".gguf";
 }
 
 std::vector<int32_t> ReferenceIds(const std::string& name) {
-  auto j = nlohmann::json::parse(test::ReadFileToString(test::TestdataDir() + "/models/" + name + "/reference.json"));
+  auto j = nlohmann::json::parse(
+      test::ReadFileToString(test::TestdataDir() + "/models/" + name + "/reference.json"));
   return j["ids"].get<std::vector<int32_t>>();
 }
 
 TEST(Perplexity, MatchesTransformers) {
-  auto ref = nlohmann::json::parse(test::ReadFileToString(test::TestdataDir() + "/perplexity/reference.json"));
+  auto ref =
+      nlohmann::json::parse(test::ReadFileToString(test::TestdataDir() + "/perplexity/reference.json"));
   ThreadPool pool(2);
   for (const auto& [name, by_ctx] : ref["models"].items()) {
     auto model = Model::Load(ModelPath(name, "f32"));
@@ -49,8 +51,8 @@ TEST(Perplexity, MatchesTransformers) {
       EXPECT_NEAR(res.ppl / r["ppl"].get<double>(), 1.0, 2 * kNllBudget) << name << " " << ctx;
       EXPECT_GT(res.ppl_se, 0.0);
       EXPECT_FALSE(res.has_base);
-      std::printf("%s n_ctx %s: PPL %.6f +/- %.4f (HF %.6f)\n", name.c_str(), ctx.c_str(), res.ppl, res.ppl_se,
-                  r["ppl"].get<double>());
+      std::printf("%s n_ctx %s: PPL %.6f +/- %.4f (HF %.6f)\n", name.c_str(), ctx.c_str(), res.ppl,
+                  res.ppl_se, r["ppl"].get<double>());
     }
   }
 }
@@ -81,7 +83,8 @@ TEST(Perplexity, KlAgainstItselfIsZero) {
   auto base = Model::Load(ModelPath("qwen2_bias", "f32"));
   PerplexityOptions o;
   o.n_ctx = 16;
-  const PerplexityResult r = ComputePerplexity(*model, ReferenceIds("qwen2_bias"), o, BaseFromModel(*base, o), nullptr);
+  const PerplexityResult r =
+      ComputePerplexity(*model, ReferenceIds("qwen2_bias"), o, BaseFromModel(*base, o), nullptr);
   ASSERT_TRUE(r.has_base);
   EXPECT_EQ(r.kl_mean, 0.0);
   EXPECT_EQ(r.kl_max, 0.0);
@@ -96,8 +99,9 @@ TEST(Perplexity, KlQ8VsF32IsSmallAndPositive) {
     PerplexityOptions o;
     o.n_ctx = 16;
     const PerplexityResult r = ComputePerplexity(*q8, ReferenceIds(name), o, BaseFromModel(*f32, o), nullptr);
-    std::printf("%s Q8_0 vs F32: mean KL %.3g (median %.3g, 99%% %.3g, max %.3g), top-1 %.1f%%, PPL %.4f vs %.4f\n",
-                name, r.kl_mean, r.kl_median, r.kl_p99, r.kl_max, 100 * r.top1_agreement, r.ppl, r.base_ppl);
+    std::printf(
+        "%s Q8_0 vs F32: mean KL %.3g (median %.3g, 99%% %.3g, max %.3g), top-1 %.1f%%, PPL %.4f vs %.4f\n",
+        name, r.kl_mean, r.kl_median, r.kl_p99, r.kl_max, 100 * r.top1_agreement, r.ppl, r.base_ppl);
     EXPECT_GT(r.kl_mean, 0.0);
     EXPECT_LE(r.kl_mean, kQ8KlBudget);
     EXPECT_LE(r.kl_median, r.kl_p99);

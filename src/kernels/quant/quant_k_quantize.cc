@@ -3,9 +3,9 @@
 // The approach follows GGML's reference quantizers (ggml-quants.c quantize_row_q{2,3,4,5,6}_K_ref with their
 // make_qkx2_quants / make_qx_quants / make_q3_quants searches, llama.cpp PR #1684), rewritten here:
 //  1. Each sub-block (16 or 32 elements) gets a float scale (and, for the affine types Q2_K/Q4_K/Q5_K, a
-//     float min) from a small search: for a range of candidate inverse scales around nmax / range, round every
-//     element to a level, then solve the weighted least-squares problem for the best scale (and min) for those
-//     levels; keep the candidate with the smallest weighted error.
+//     float min) from a small search: for a range of candidate inverse scales around nmax / range, round
+//     every element to a level, then solve the weighted least-squares problem for the best scale (and min)
+//     for those levels; keep the candidate with the smallest weighted error.
 //  2. The sub-block scales (and mins) are themselves quantized to 4, 6 or 8 bits against a super-block fp16
 //     scale d (and dmin) chosen from their maximum.
 //  3. Every element is re-rounded against the *decoded* sub-block scale and min, so the stored levels are the
@@ -68,9 +68,9 @@ float FitAffine(const float* x, const float* w, int n, int nmax, float rmin, flo
     }
     return s;
   };
-  // Weighted error of x ~= scale * l + offset: absolute (use_mad) needs a pass; squared follows from the sums,
-  // sum w (s l + o - x)^2 = s^2 Sll + 2 s o Sl + o^2 Sw - 2 s Sxl - 2 o Sx + Sxx (in double: no cancellation
-  // trouble at these sizes).
+  // Weighted error of x ~= scale * l + offset: absolute (use_mad) needs a pass; squared follows from the
+  // sums, sum w (s l + o - x)^2 = s^2 Sll + 2 s o Sl + o^2 Sw - 2 s Sxl - 2 o Sx + Sxx (in double: no
+  // cancellation trouble at these sizes).
   auto error_of = [&](float scale, float offset, const uint8_t* levels, const Sums& s) {
     if (use_mad) {
       double err = 0;
@@ -111,7 +111,8 @@ float FitAffine(const float* x, const float* w, int n, int nmax, float rmin, flo
 
 // Symmetric fit x ~= scale * q, q in [-nmax, nmax - 1], weights x^2 (errors on large values dominate).
 // Candidates: inverse scales -(nmax + 0.1 s) / max for s in -9..9, where max is the signed value of largest
-// magnitude (so it maps to -nmax, the level with no positive twin). Returns the scale, levels to q as q + nmax.
+// magnitude (so it maps to -nmax, the level with no positive twin). Returns the scale, levels to q as q +
+// nmax.
 float FitSymmetric(const float* x, int n, int nmax, uint8_t* q) {
   float amax = 0.0f, max = 0.0f;
   for (int i = 0; i < n; ++i) {
@@ -208,7 +209,8 @@ void QuantizeAffineK(const float* x, int nmax, float rmin, int nstep, uint16_t* 
     const float ds = d * sc;
     if (ds == 0.0f) continue;  // keep the search's levels (they all decode to -dm anyway)
     const float dm = dmin * m;
-    for (int l = 0; l < 32; ++l) L[32 * j + l] = static_cast<uint8_t>(std::clamp(NearestInt((x[32 * j + l] + dm) / ds), 0, nmax));
+    for (int l = 0; l < 32; ++l)
+      L[32 * j + l] = static_cast<uint8_t>(std::clamp(NearestInt((x[32 * j + l] + dm) / ds), 0, nmax));
   }
 }
 
@@ -219,7 +221,8 @@ void QuantQ4_K(const float* x, void* block) {
   uint8_t L[kQK_K];
   QuantizeAffineK(x, 15, -1.0f, 20, &b->d, &b->dmin, b->scales, L);
   for (int p = 0; p < kQK_K / 64; ++p)
-    for (int l = 0; l < 32; ++l) b->qs[32 * p + l] = static_cast<uint8_t>(L[64 * p + l] | (L[64 * p + 32 + l] << 4));
+    for (int l = 0; l < 32; ++l)
+      b->qs[32 * p + l] = static_cast<uint8_t>(L[64 * p + l] | (L[64 * p + 32 + l] << 4));
 }
 
 void QuantQ5_K(const float* x, void* block) {
@@ -264,7 +267,8 @@ void QuantQ6_K(const float* x, void* block) {
     b->scales[j] = static_cast<int8_t>(std::clamp(NearestInt(scales[j] / d), -128, 127));
     const float ds = d * b->scales[j];
     if (ds == 0.0f) continue;
-    for (int l = 0; l < 16; ++l) L[16 * j + l] = static_cast<uint8_t>(std::clamp(NearestInt(x[16 * j + l] / ds), -32, 31) + 32);
+    for (int l = 0; l < 16; ++l)
+      L[16 * j + l] = static_cast<uint8_t>(std::clamp(NearestInt(x[16 * j + l] / ds), -32, 31) + 32);
   }
   // Element 128h + 32k + l: low nibble in ql[64h + l + 32 (k & 1)] (high nibble when k >= 2), top 2 bits in
   // qh[32h + l] at shift 2k.
@@ -273,7 +277,8 @@ void QuantQ6_K(const float* x, void* block) {
       const uint8_t* e = L + 128 * h + l;
       b->ql[64 * h + l] = static_cast<uint8_t>((e[0] & 0x0f) | ((e[64] & 0x0f) << 4));
       b->ql[64 * h + 32 + l] = static_cast<uint8_t>((e[32] & 0x0f) | ((e[96] & 0x0f) << 4));
-      b->qh[32 * h + l] = static_cast<uint8_t>((e[0] >> 4) | ((e[32] >> 4) << 2) | ((e[64] >> 4) << 4) | ((e[96] >> 4) << 6));
+      b->qh[32 * h + l] =
+          static_cast<uint8_t>((e[0] >> 4) | ((e[32] >> 4) << 2) | ((e[64] >> 4) << 4) | ((e[96] >> 4) << 6));
     }
   }
 }
@@ -302,7 +307,8 @@ void QuantQ2_K(const float* x, void* block) {
     const float ds = d * (b->scales[j] & 0x0f);
     if (ds == 0.0f) continue;
     const float dm = dmin * (b->scales[j] >> 4);
-    for (int l = 0; l < 16; ++l) L[16 * j + l] = static_cast<uint8_t>(std::clamp(NearestInt((x[16 * j + l] + dm) / ds), 0, 3));
+    for (int l = 0; l < 16; ++l)
+      L[16 * j + l] = static_cast<uint8_t>(std::clamp(NearestInt((x[16 * j + l] + dm) / ds), 0, 3));
   }
   // Element 128h + 32k + l is at bit shift 2k of qs[32h + l].
   for (int h = 0; h < 2; ++h) {
@@ -327,8 +333,8 @@ void QuantQ3_K(const float* x, void* block) {
   }
   std::memset(b, 0, sizeof(*b));
   if (max_abs < kGroupMaxEps) return;
-  // Signed 6-bit sub-block scales (stored + 32), chosen against the fp16-rounded d; the largest magnitude maps
-  // to -32.
+  // Signed 6-bit sub-block scales (stored + 32), chosen against the fp16-rounded d; the largest magnitude
+  // maps to -32.
   b->d = F32ToFP16(max_scale / -32.0f);
   const float d = FP16ToF32(b->d);
   if (d == 0.0f) {
@@ -349,7 +355,8 @@ void QuantQ3_K(const float* x, void* block) {
   for (int j = 0; j < 16; ++j) {
     const float ds = d * sc[j];
     if (ds == 0.0f) continue;
-    for (int l = 0; l < 16; ++l) L[16 * j + l] = static_cast<uint8_t>(std::clamp(NearestInt(x[16 * j + l] / ds), -4, 3) + 4);
+    for (int l = 0; l < 16; ++l)
+      L[16 * j + l] = static_cast<uint8_t>(std::clamp(NearestInt(x[16 * j + l] / ds), -4, 3) + 4);
   }
   // Level q + 4 in 0..7: bit 2 goes to hmask (set = no -4 offset), the low 2 bits to qs as in Q2_K.
   for (int e = 0; e < kQK_K; ++e) {
