@@ -1,5 +1,5 @@
-// seek quantize IN OUT TYPE: converts a GGUF model's weights to a quantized type or mix (model/quantize.h
-// has the per-tensor rules). Prints one line per tensor and a summary to stderr.
+// seek quantize IN OUT TYPE: converts a GGUF model's (or HF folder's) weights to a quantized type or mix
+// (model/quantize.h has the per-tensor rules). Prints one line per tensor and a summary to stderr.
 #include <cstdio>
 
 #include "cli/commands.h"
@@ -43,8 +43,8 @@ int Quantize(const QuantizeCliOptions& o) {
 void RegisterQuantize(CLI::App& app, Runner& run) {
   auto o = std::make_shared<QuantizeCliOptions>();
   CLI::App* cmd =
-      app.add_subcommand("quantize", "convert a GGUF model to a quantized type (Q8_0, Q4_K_M, ...)");
-  cmd->add_option("IN", o->in, "input model: an F32/F16/BF16 GGUF")->required();
+      app.add_subcommand("quantize", "quantize a GGUF model or HF folder into a GGUF (Q8_0, Q4_K_M, ...)");
+  cmd->add_option("IN", o->in, "input model: an F32/F16/BF16 GGUF file or a Hugging Face folder")->required();
   cmd->add_option("OUT", o->out, "output GGUF file")->required();
   cmd->add_option("TYPE", o->type, "target: " + QuantSchemeNames())->required();
   cmd->add_option("-t,--threads", o->threads, "threads (default: all cores)")->check(CLI::Range(0, 1024));

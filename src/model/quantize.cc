@@ -144,6 +144,8 @@ QuantizeStats QuantizeModel(const std::string& in_path, const std::string& out_p
   std::error_code ec;
   if (std::filesystem::exists(out_path, ec) && std::filesystem::equivalent(in_path, out_path, ec))
     Fail("%s: the output must not be the input file", out_path.c_str());
+  if (std::filesystem::is_directory(out_path, ec))
+    Fail("%s: the output is a directory; give a file name", out_path.c_str());
   auto src = ModelSource::Open(in_path);
   if (src->format() != ModelFormat::kGguf && src->format() != ModelFormat::kHfFolder)
     Fail("%s: seek quantize reads GGUF files and Hugging Face folders, not llama2.c checkpoints",

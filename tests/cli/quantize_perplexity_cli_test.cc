@@ -86,6 +86,11 @@ TEST(CliQuantize, Errors) {
   r = Seek("quantize '" + Tiny("llama_untied", "f32") + "' /nonexistent-dir/out.gguf Q8_0");
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_TRUE(Has(r, "/nonexistent-dir/out.gguf")) << r.out;
+  r = Seek("quantize '" + Tiny("llama_untied", "f32") + "' '" +
+           std::filesystem::temp_directory_path().string() + "' Q8_0");
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_TRUE(Has(r, "is a directory")) << r.out;
+  EXPECT_FALSE(Has(r, "[  1/")) << "must fail before converting anything: " << r.out;
   r = Seek("quantize /nonexistent/in.gguf '" + out + "' Q8_0");
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_TRUE(Has(r, "/nonexistent/in.gguf")) << r.out;
