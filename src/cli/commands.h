@@ -12,5 +12,7 @@ void RegisterRun(CLI::App& app, Runner& run);
 void RegisterChat(CLI::App& app, Runner& run);
 void RegisterInfo(CLI::App& app, Runner& run);
 void RegisterTokenize(CLI::App& app, Runner& run);
+void RegisterQuantize(CLI::App& app, Runner& run);
+void RegisterPerplexity(CLI::App& app, Runner& run);
 
 }  // namespace seek::cli

@@ -53,11 +53,11 @@ constexpr QuantType kQuantTypes[] = {
     {DType::kQ5_1, kQK5_1, sizeof(BlockQ5_1), quant::DequantQ5_1, quant::QuantQ5_1},
     {DType::kQ8_0, kQK8_0, sizeof(BlockQ8_0), quant::DequantQ8_0, quant::QuantQ8_0},
     {DType::kQ8_1, kQK8_1, sizeof(BlockQ8_1), quant::DequantQ8_1, quant::QuantQ8_1},
-    {DType::kQ2_K, kQK_K, sizeof(BlockQ2_K), quant::DequantQ2_K, nullptr},
-    {DType::kQ3_K, kQK_K, sizeof(BlockQ3_K), quant::DequantQ3_K, nullptr},
-    {DType::kQ4_K, kQK_K, sizeof(BlockQ4_K), quant::DequantQ4_K, nullptr},
-    {DType::kQ5_K, kQK_K, sizeof(BlockQ5_K), quant::DequantQ5_K, nullptr},
-    {DType::kQ6_K, kQK_K, sizeof(BlockQ6_K), quant::DequantQ6_K, nullptr},
+    {DType::kQ2_K, kQK_K, sizeof(BlockQ2_K), quant::DequantQ2_K, quant::QuantQ2_K},
+    {DType::kQ3_K, kQK_K, sizeof(BlockQ3_K), quant::DequantQ3_K, quant::QuantQ3_K},
+    {DType::kQ4_K, kQK_K, sizeof(BlockQ4_K), quant::DequantQ4_K, quant::QuantQ4_K},
+    {DType::kQ5_K, kQK_K, sizeof(BlockQ5_K), quant::DequantQ5_K, quant::QuantQ5_K},
+    {DType::kQ6_K, kQK_K, sizeof(BlockQ6_K), quant::DequantQ6_K, quant::QuantQ6_K},
     {DType::kQ8_K, kQK_K, sizeof(BlockQ8_K), quant::DequantQ8_K, quant::QuantQ8_K},
 };
 

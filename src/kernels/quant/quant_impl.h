@@ -4,6 +4,7 @@
 #pragma once
 #include <cmath>
 #include <cstdint>
+#include <cstring>
 
 namespace seek::quant {
 
@@ -33,10 +34,22 @@ void DequantQ6_K(const void* block, float* y);
 void DequantQ8_K(const void* block, float* y);
 void QuantQ8_K(const float* x, void* block);
 
-// Round half to even, as GGML's nearest_int() (which adds 1.5 * 2^23 under the default rounding mode).
-// Valid for |v| < 2^22, as GGML asserts.
+// K-quant quantizers (quant_k_quantize.cc).
+void QuantQ2_K(const float* x, void* block);
+void QuantQ3_K(const float* x, void* block);
+void QuantQ4_K(const float* x, void* block);
+void QuantQ5_K(const float* x, void* block);
+void QuantQ6_K(const float* x, void* block);
+
+// Round half to even, as GGML's nearest_int(): adding 1.5 * 2^23 leaves the rounded integer in the low
+// mantissa bits (under the default rounding mode). Valid for |v| < 2^22, as GGML asserts. Same results as
+// std::nearbyint, without its library call (baseline x86-64 has no roundss), which dominated the K-quant
+// scale search.
 inline int NearestInt(float v) {
-  return static_cast<int>(std::nearbyint(v));
+  const float shifted = v + 12582912.0f;
+  int32_t bits;
+  std::memcpy(&bits, &shifted, sizeof(bits));
+  return (bits & 0x007fffff) - 0x00400000;
 }
 
 // Correctly rounded fp32 operations that a compiler can never contract into an FMA (the double result is

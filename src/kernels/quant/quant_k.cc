@@ -6,8 +6,7 @@
 // fp32's 24-bit significand, so each "d * scale * q" is exact and only the final "- dmin * min" rounds. The
 // results are therefore bit-identical to GGML and gguf-py regardless of evaluation order or FMA.
 //
-// TODO(quant): Q2_K..Q6_K quantizers (GGML's make_qkx2_quants / make_q3_quants search); CanQuantize reports
-// false for them until then.
+// The Q2_K..Q6_K quantizers are in quant_k_quantize.cc.
 #include <cmath>
 #include <cstring>
 
