@@ -1,8 +1,34 @@
 #include "core/thread_pool.h"
 
 #include <algorithm>
+#include <chrono>
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+#endif
 
 namespace seek {
+
+namespace {
+
+// One spin-wait step: tells the core we are spinning (frees pipeline resources for the sibling thread).
+inline void CpuRelax() {
+#if defined(__x86_64__) || defined(__i386__)
+  _mm_pause();
+#elif defined(__aarch64__)
+  asm volatile("yield");
+#else
+  std::this_thread::yield();
+#endif
+}
+
+int64_t NowMicros() {
+  return std::chrono::duration_cast<std::chrono::microseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+}  // namespace
 
 ThreadPool::ThreadPool(int n_threads) : n_threads_(std::max(1, n_threads)) {
   for (int i = 1; i < n_threads_; ++i) workers_.emplace_back([this, i] { WorkerLoop(i); });
@@ -11,9 +37,9 @@ ThreadPool::ThreadPool(int n_threads) : n_threads_(std::max(1, n_threads)) {
 ThreadPool::~ThreadPool() {
   {
     std::lock_guard<std::mutex> lock(mu_);
-    stop_ = true;
+    stop_.store(true);
   }
-  start_cv_.notify_all();
+  wake_cv_.notify_all();
   for (auto& t : workers_) t.join();
 }
 
@@ -29,40 +55,58 @@ void ThreadPool::ParallelFor(int64_t n, const std::function<void(int64_t, int64_
     fn(0, n, 0);
     return;
   }
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    fn_ = &fn;
-    n_ = n;
-    chunk_ = chunk;
-    pending_ = n_threads_ - 1;
-    ++generation_;
+  fn_ = &fn;
+  n_ = n;
+  chunk_ = chunk;
+  pending_.store(n_threads_ - 1, std::memory_order_relaxed);
+  // seq_cst pairs with the sleeper's seq_cst increment of sleepers_ (see WorkerLoop): either we see the
+  // sleeper and notify it under the mutex, or it sees the new generation before it waits.
+  generation_.fetch_add(1, std::memory_order_seq_cst);
+  if (sleepers_.load(std::memory_order_seq_cst) > 0) {
+    { std::lock_guard<std::mutex> lock(mu_); }
+    wake_cv_.notify_all();
   }
-  start_cv_.notify_all();
   fn(0, std::min(n, chunk), 0);
-  std::unique_lock<std::mutex> lock(mu_);
-  done_cv_.wait(lock, [this] { return pending_ == 0; });
+  // Workers normally finish within microseconds of us; yield when one has been descheduled.
+  for (int spins = 0; pending_.load(std::memory_order_acquire) != 0; ++spins) {
+    if (spins < 20000) {
+      CpuRelax();
+    } else {
+      std::this_thread::yield();
+    }
+  }
   fn_ = nullptr;
 }
 
 void ThreadPool::WorkerLoop(int index) {
   uint64_t seen = 0;
   for (;;) {
-    const std::function<void(int64_t, int64_t, int)>* fn;
-    int64_t begin, end;
-    {
-      std::unique_lock<std::mutex> lock(mu_);
-      start_cv_.wait(lock, [&] { return stop_ || generation_ != seen; });
-      if (stop_) return;
-      seen = generation_;
-      fn = fn_;
-      begin = std::min(n_, chunk_ * index);
-      end = std::min(n_, begin + chunk_);
+    // Spin on the generation counter, checking the clock only every 256 steps.
+    uint64_t gen = generation_.load(std::memory_order_acquire);
+    if (gen == seen && !stop_.load(std::memory_order_relaxed)) {
+      const int64_t start = NowMicros();
+      for (int spins = 1;; ++spins) {
+        CpuRelax();
+        gen = generation_.load(std::memory_order_acquire);
+        if (gen != seen || stop_.load(std::memory_order_relaxed)) break;
+        if ((spins & 255) == 0 && NowMicros() - start > kSpinMicros) {
+          std::unique_lock<std::mutex> lock(mu_);
+          sleepers_.fetch_add(1, std::memory_order_seq_cst);
+          wake_cv_.wait(lock, [&] {
+            return stop_.load() || generation_.load(std::memory_order_seq_cst) != seen;
+          });
+          sleepers_.fetch_sub(1, std::memory_order_relaxed);
+          gen = generation_.load(std::memory_order_acquire);
+          break;
+        }
+      }
     }
-    if (begin < end) (*fn)(begin, end, index);
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      if (--pending_ == 0) done_cv_.notify_one();
-    }
+    if (stop_.load()) return;
+    seen = gen;
+    const int64_t begin = std::min(n_, chunk_ * index);
+    const int64_t end = std::min(n_, begin + chunk_);
+    if (begin < end) (*fn_)(begin, end, index);
+    pending_.fetch_sub(1, std::memory_order_acq_rel);
   }
 }
 
