@@ -6,7 +6,7 @@
 // streaming-read bandwidth); GEMM reports FLOP/s (2 * n_in * n_out * n_tokens per call). GEMV cycles
 // through enough copies of the weights (>= 3x a 32 MiB L3) that they stream from DRAM, as in a real model.
 //
-//   build/bench/matmul_bench --benchmark_filter='avx2' --benchmark_repetitions=5 \
+//   build/bench/matmul_bench --benchmark_filter='avx2' --benchmark_repetitions=5
 //       --benchmark_report_aggregates_only=true
 #include <benchmark/benchmark.h>
 
