@@ -1,6 +1,6 @@
 // MatMul micro-benchmark: GEMV (decode, 1 token) and GEMM (prefill, 64 tokens) per weight type on
 // TinyLlama-1.1B shapes (n_in x n_out: 2048x2048 attention, 2048x5632 gate/up, 5632x2048 down), for each
-// kernel table (scalar reference, avx2) on a 2-thread pool (the target machine has 2 cores).
+// kernel table (scalar reference, avx2) on a 1-thread and a 2-thread pool (the target machine has 2 cores).
 //
 // Figures: GEMV reports bytes/s of weights streamed (decode is memory-bound: compare with the machine's
 // streaming-read bandwidth); GEMM reports FLOP/s (2 * n_in * n_out * n_tokens per call). GEMV cycles
@@ -25,9 +25,9 @@ namespace {
 constexpr size_t kStreamBytes = 112u << 20;  // GEMV weight copies: >= 3.5x L3 (32 MiB)
 constexpr int64_t kPrefillTokens = 64;
 
-ThreadPool& Pool() {
-  static ThreadPool pool(2);
-  return pool;
+ThreadPool& Pool(int threads) {
+  static ThreadPool pool1(1), pool2(2);
+  return threads == 1 ? pool1 : pool2;
 }
 
 // Random weight bytes of type t with sane fp16 scales (values do not affect speed, NaNs could).
@@ -71,6 +71,7 @@ struct Case {
   const KernelTable* table;
   DType type;
   int64_t n_in, n_out, n_tokens;
+  int threads;
 };
 
 void Run(benchmark::State& state, Case c) {
@@ -84,7 +85,7 @@ void Run(benchmark::State& state, Case c) {
   size_t i = 0;
   for (auto _ : state) {
     const MatMulWeight mw{c.type, w[i].data(), row_bytes, c.n_in, c.n_out};
-    c.table->matmul(mw, x.data(), y.data(), c.n_tokens, &Pool());
+    c.table->matmul(mw, x.data(), y.data(), c.n_tokens, &Pool(c.threads));
     benchmark::DoNotOptimize(y.data());
     i = (i + 1) % copies;
   }
@@ -106,11 +107,16 @@ int RegisterAll() {
     for (DType t : types) {
       for (const auto& s : shapes) {
         for (int64_t n_tokens : {int64_t(1), kPrefillTokens}) {
-          const std::string name = std::string(n_tokens == 1 ? "gemv/" : "gemm/") + isa + "/" + DTypeName(t) + "/" +
-                                   std::to_string(s[0]) + "x" + std::to_string(s[1]);
-          benchmark::RegisterBenchmark(name.c_str(), Run, Case{table, t, s[0], s[1], n_tokens})
-              ->Unit(benchmark::kMicrosecond)
-              ->UseRealTime();
+          for (int threads : {1, 2}) {
+            const std::string name = std::string(n_tokens == 1 ? "gemv/" : "gemm/") + isa + "/" + DTypeName(t) +
+                                     "/" + std::to_string(s[0]) + "x" + std::to_string(s[1]) + "/t" +
+                                     std::to_string(threads);
+            auto* b = benchmark::RegisterBenchmark(name.c_str(), Run, Case{table, t, s[0], s[1], n_tokens, threads})
+                          ->Unit(benchmark::kMicrosecond);
+            // One thread: rates from CPU time, robust on a shared machine. Two: wall time (the workers' CPU
+            // time is not visible to the benchmark).
+            if (threads > 1) b->UseRealTime();
+          }
         }
       }
     }

@@ -21,33 +21,34 @@ namespace {
 
 inline float Half(uint16_t h) { return _cvtsh_ss(h); }
 
-// Scale and min of sub-block j of Q4_K / Q5_K (6 bits each, packed in 12 bytes as GGML's get_scale_min_k4).
-inline void ScaleMinK4(int j, const uint8_t* q, int* scale, int* min) {
-  if (j < 4) {
-    *scale = q[j] & 63;
-    *min = q[j + 4] & 63;
-  } else {
-    *scale = (q[j + 4] & 0x0F) | ((q[j - 4] >> 6) << 4);
-    *min = (q[j + 4] >> 4) | ((q[j] >> 6) << 4);
-  }
-}
-
 // Unpacked per-row super-block data shared by all tokens.
 struct SuperBlockK4 {
-  __m256i scale[8];  // sub-block j's scale in every int16 lane
-  __m256i mins;      // int16 lanes (m0, m0, m1, m1, ..., m7, m7): pairs with the 16 bsums
+  __m256i scales;  // int16 sub-block scales sc0..sc7, the same in both 128-bit lanes
+  __m256i mins;    // int16 lanes (m0, m0, m1, m1, ..., m7, m7): pairs with the 16 bsums
   float d, dmin;
 };
 
-inline void LoadScalesK4(const uint8_t* scales, uint16_t d, uint16_t dmin, SuperBlockK4* s) {
-  alignas(32) int16_t mins[16];
-  for (int j = 0; j < 8; ++j) {
-    int sc, m;
-    ScaleMinK4(j, scales, &sc, &m);
-    s->scale[j] = _mm256_set1_epi16(static_cast<int16_t>(sc));
-    mins[2 * j] = mins[2 * j + 1] = static_cast<int16_t>(m);
-  }
-  s->mins = _mm256_load_si256(reinterpret_cast<const __m256i*>(mins));
+// sc_j in every int16 lane (a shuffle of SuperBlockK4::scales).
+inline __m256i ScaleK4(const SuperBlockK4& s, int j) {
+  const __m256i pick = _mm256_set1_epi16(static_cast<int16_t>((2 * j) | ((2 * j + 1) << 8)));
+  return _mm256_shuffle_epi8(s.scales, pick);
+}
+
+// The 12 bytes of 6-bit scales and mins (GGML's get_scale_min_k4 layout) as three little-endian words w0..w2:
+//   sc0..3 = w0 & 0x3f, m0..3 = w1 & 0x3f,
+//   sc4..7 = (w2 & 0x0f) | (w0 >> 6) << 4,  m4..7 = (w2 >> 4 & 0x0f) | (w1 >> 6) << 4   (per byte).
+// Word arithmetic unpacks all 16 values at once; the same approach as llama.cpp's utmp/kmask code.
+inline void LoadScalesK4(const uint8_t* packed, uint16_t d, uint16_t dmin, SuperBlockK4* s) {
+  const uint32_t w0 = LoadU32(packed), w1 = LoadU32(packed + 4), w2 = LoadU32(packed + 8);
+  const uint32_t k6 = 0x3f3f3f3f, k4 = 0x0f0f0f0f, k2 = 0x03030303;
+  const uint32_t sc_lo = w0 & k6, m_lo = w1 & k6;
+  const uint32_t sc_hi = (w2 & k4) | (((w0 >> 6) & k2) << 4);
+  const uint32_t m_hi = ((w2 >> 4) & k4) | (((w1 >> 6) & k2) << 4);
+  const __m128i bytes = _mm_setr_epi32(static_cast<int>(sc_lo), static_cast<int>(sc_hi), static_cast<int>(m_lo),
+                                       static_cast<int>(m_hi));  // sc0..sc7, m0..m7
+  s->scales = _mm256_broadcastsi128_si256(_mm_cvtepu8_epi16(bytes));
+  const __m128i mins_dup = _mm_shuffle_epi8(bytes, _mm_setr_epi8(8, 8, 9, 9, 10, 10, 11, 11, 12, 12, 13, 13, 14, 14, 15, 15));
+  s->mins = _mm256_cvtepu8_epi16(mins_dup);
   s->d = Half(d);
   s->dmin = Half(dmin);
 }
@@ -82,9 +83,9 @@ void DotRowQ4_K(const uint8_t* w, const uint8_t* act, size_t act_stride, int64_t
       const __m256i hi = _mm256_and_si256(_mm256_srli_epi16(bytes, 4), low4);  // sub-block 2p + 1
       for (int t = 0; t < NT; ++t) {
         const BlockQ8_K& a = ActBlock(act, act_stride, t, b);
-        const __m256i plo = _mm256_madd_epi16(_mm256_maddubs_epi16(lo, Load256(a.qs + 64 * p)), s.scale[2 * p]);
+        const __m256i plo = _mm256_madd_epi16(_mm256_maddubs_epi16(lo, Load256(a.qs + 64 * p)), ScaleK4(s, 2 * p));
         const __m256i phi =
-            _mm256_madd_epi16(_mm256_maddubs_epi16(hi, Load256(a.qs + 64 * p + 32)), s.scale[2 * p + 1]);
+            _mm256_madd_epi16(_mm256_maddubs_epi16(hi, Load256(a.qs + 64 * p + 32)), ScaleK4(s, 2 * p + 1));
         isum[t] = _mm256_add_epi32(isum[t], _mm256_add_epi32(plo, phi));
       }
     }
@@ -117,9 +118,9 @@ void DotRowQ5_K(const uint8_t* w, const uint8_t* act, size_t act_stride, int64_t
       const __m256i hi = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(bytes, 4), low4), hb_hi);
       for (int t = 0; t < NT; ++t) {
         const BlockQ8_K& a = ActBlock(act, act_stride, t, b);
-        const __m256i plo = _mm256_madd_epi16(_mm256_maddubs_epi16(lo, Load256(a.qs + 64 * p)), s.scale[2 * p]);
+        const __m256i plo = _mm256_madd_epi16(_mm256_maddubs_epi16(lo, Load256(a.qs + 64 * p)), ScaleK4(s, 2 * p));
         const __m256i phi =
-            _mm256_madd_epi16(_mm256_maddubs_epi16(hi, Load256(a.qs + 64 * p + 32)), s.scale[2 * p + 1]);
+            _mm256_madd_epi16(_mm256_maddubs_epi16(hi, Load256(a.qs + 64 * p + 32)), ScaleK4(s, 2 * p + 1));
         isum[t] = _mm256_add_epi32(isum[t], _mm256_add_epi32(plo, phi));
       }
     }
@@ -138,12 +139,24 @@ void DotRowQ6_K(const uint8_t* w, const uint8_t* act, size_t act_stride, int64_t
   for (int t = 0; t < NT; ++t) acc[t] = _mm256_setzero_ps();
   for (int64_t b = 0; b < n_in / kQK_K; ++b) {
     const BlockQ6_K& wb = blocks[b];
-    // scale[k]: 32 values = sub-blocks 2k (int16 lanes 0..7) and 2k + 1 (lanes 8..15).
-    __m256i scale[8];
-    for (int k = 0; k < 8; ++k)
-      scale[k] = _mm256_set_m128i(_mm_set1_epi16(wb.scales[2 * k + 1]), _mm_set1_epi16(wb.scales[2 * k]));
-    // All 16 scales as int16, paired with the 16 bsums for the -32 offset.
+    // All 16 scales as int16 (lanes 0..7 = sc0..7, 8..15 = sc8..15), paired with the 16 bsums for the -32
+    // offset; and each half broadcast to both 128-bit lanes for the per-pair shuffles below.
     const __m256i scales16 = _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(wb.scales)));
+    const __m256i sc_a = _mm256_permute2x128_si256(scales16, scales16, 0x00);
+    const __m256i sc_b = _mm256_permute2x128_si256(scales16, scales16, 0x11);
+    // scale[k]: the 32 values of group k = sub-blocks 2k (int16 lanes 0..7) and 2k + 1 (lanes 8..15).
+    __m256i scale[8];
+    for (int k = 0; k < 8; ++k) {
+      const int lo = (2 * k) % 8, hi = (2 * k + 1) % 8;  // int16 index within the 8-scale half
+      const __m256i pick = _mm256_setr_epi8(
+          char(2 * lo), char(2 * lo + 1), char(2 * lo), char(2 * lo + 1), char(2 * lo), char(2 * lo + 1), char(2 * lo),
+          char(2 * lo + 1), char(2 * lo), char(2 * lo + 1), char(2 * lo), char(2 * lo + 1), char(2 * lo),
+          char(2 * lo + 1), char(2 * lo), char(2 * lo + 1), char(2 * hi), char(2 * hi + 1), char(2 * hi),
+          char(2 * hi + 1), char(2 * hi), char(2 * hi + 1), char(2 * hi), char(2 * hi + 1), char(2 * hi),
+          char(2 * hi + 1), char(2 * hi), char(2 * hi + 1), char(2 * hi), char(2 * hi + 1), char(2 * hi),
+          char(2 * hi + 1));
+      scale[k] = _mm256_shuffle_epi8(k < 4 ? sc_a : sc_b, pick);
+    }
     const float d = Half(wb.d);
     __m256i isum[NT];
     for (int t = 0; t < NT; ++t) isum[t] = _mm256_setzero_si256();
