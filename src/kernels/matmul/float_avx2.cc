@@ -47,6 +47,7 @@ template <class Type, int NT>
 void DotRow(const uint8_t* w, const uint8_t* act, size_t act_stride, int64_t n_in, float* y, int64_t y_stride) {
   const float* x[NT];
   __m256 acc0[NT], acc1[NT];
+  #pragma GCC unroll 4
   for (int t = 0; t < NT; ++t) {
     x[t] = reinterpret_cast<const float*>(act + t * act_stride);
     acc0[t] = acc1[t] = _mm256_setzero_ps();
@@ -54,6 +55,7 @@ void DotRow(const uint8_t* w, const uint8_t* act, size_t act_stride, int64_t n_i
   int64_t i = 0;
   for (; i + 16 <= n_in; i += 16) {
     const __m256 w0 = Type::Load8(w, i), w1 = Type::Load8(w, i + 8);
+    #pragma GCC unroll 4
     for (int t = 0; t < NT; ++t) {
       acc0[t] = _mm256_fmadd_ps(w0, _mm256_loadu_ps(x[t] + i), acc0[t]);
       acc1[t] = _mm256_fmadd_ps(w1, _mm256_loadu_ps(x[t] + i + 8), acc1[t]);
@@ -61,9 +63,11 @@ void DotRow(const uint8_t* w, const uint8_t* act, size_t act_stride, int64_t n_i
   }
   if (i + 8 <= n_in) {
     const __m256 w0 = Type::Load8(w, i);
+    #pragma GCC unroll 4
     for (int t = 0; t < NT; ++t) acc0[t] = _mm256_fmadd_ps(w0, _mm256_loadu_ps(x[t] + i), acc0[t]);
     i += 8;
   }
+  #pragma GCC unroll 4
   for (int t = 0; t < NT; ++t) {
     float sum = HSum(_mm256_add_ps(acc0[t], acc1[t]));
     for (int64_t j = i; j < n_in; ++j) sum += Type::Load1(w, j) * x[t][j];

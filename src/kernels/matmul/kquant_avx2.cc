@@ -70,17 +70,20 @@ void DotRowQ4_K(const uint8_t* w, const uint8_t* act, size_t act_stride, int64_t
   const auto* blocks = reinterpret_cast<const BlockQ4_K*>(w);
   const __m256i low4 = _mm256_set1_epi8(0x0F);
   __m256 acc[NT];
+  #pragma GCC unroll 4
   for (int t = 0; t < NT; ++t) acc[t] = _mm256_setzero_ps();
   for (int64_t b = 0; b < n_in / kQK_K; ++b) {
     const BlockQ4_K& wb = blocks[b];
     SuperBlockK4 s;
     LoadScalesK4(wb.scales, wb.d, wb.dmin, &s);
     __m256i isum[NT];
+    #pragma GCC unroll 4
     for (int t = 0; t < NT; ++t) isum[t] = _mm256_setzero_si256();
     for (int p = 0; p < 4; ++p) {
       const __m256i bytes = Load256(wb.qs + 32 * p);
       const __m256i lo = _mm256_and_si256(bytes, low4);                         // sub-block 2p
       const __m256i hi = _mm256_and_si256(_mm256_srli_epi16(bytes, 4), low4);  // sub-block 2p + 1
+      #pragma GCC unroll 4
       for (int t = 0; t < NT; ++t) {
         const BlockQ8_K& a = ActBlock(act, act_stride, t, b);
         const __m256i plo = _mm256_madd_epi16(_mm256_maddubs_epi16(lo, Load256(a.qs + 64 * p)), ScaleK4(s, 2 * p));
@@ -89,8 +92,10 @@ void DotRowQ4_K(const uint8_t* w, const uint8_t* act, size_t act_stride, int64_t
         isum[t] = _mm256_add_epi32(isum[t], _mm256_add_epi32(plo, phi));
       }
     }
+    #pragma GCC unroll 4
     for (int t = 0; t < NT; ++t) acc[t] = FinishK4(s, ActBlock(act, act_stride, t, b), isum[t], acc[t]);
   }
+  #pragma GCC unroll 4
   for (int t = 0; t < NT; ++t) y[t * y_stride] = HSum(acc[t]);
 }
 
@@ -101,6 +106,7 @@ void DotRowQ5_K(const uint8_t* w, const uint8_t* act, size_t act_stride, int64_t
   const __m256i low4 = _mm256_set1_epi8(0x0F);
   const __m256i one = _mm256_set1_epi8(1);
   __m256 acc[NT];
+  #pragma GCC unroll 4
   for (int t = 0; t < NT; ++t) acc[t] = _mm256_setzero_ps();
   for (int64_t b = 0; b < n_in / kQK_K; ++b) {
     const BlockQ5_K& wb = blocks[b];
@@ -108,6 +114,7 @@ void DotRowQ5_K(const uint8_t* w, const uint8_t* act, size_t act_stride, int64_t
     LoadScalesK4(wb.scales, wb.d, wb.dmin, &s);
     const __m256i qh = Load256(wb.qh);  // byte l, bit j: bit 4 of element 32 j + l
     __m256i isum[NT];
+    #pragma GCC unroll 4
     for (int t = 0; t < NT; ++t) isum[t] = _mm256_setzero_si256();
     for (int p = 0; p < 4; ++p) {
       const __m256i bytes = Load256(wb.qs + 32 * p);
@@ -116,6 +123,7 @@ void DotRowQ5_K(const uint8_t* w, const uint8_t* act, size_t act_stride, int64_t
       const __m256i hb_hi = _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, 2 * p + 1), one), 4);
       const __m256i lo = _mm256_or_si256(_mm256_and_si256(bytes, low4), hb_lo);
       const __m256i hi = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(bytes, 4), low4), hb_hi);
+      #pragma GCC unroll 4
       for (int t = 0; t < NT; ++t) {
         const BlockQ8_K& a = ActBlock(act, act_stride, t, b);
         const __m256i plo = _mm256_madd_epi16(_mm256_maddubs_epi16(lo, Load256(a.qs + 64 * p)), ScaleK4(s, 2 * p));
@@ -124,8 +132,10 @@ void DotRowQ5_K(const uint8_t* w, const uint8_t* act, size_t act_stride, int64_t
         isum[t] = _mm256_add_epi32(isum[t], _mm256_add_epi32(plo, phi));
       }
     }
+    #pragma GCC unroll 4
     for (int t = 0; t < NT; ++t) acc[t] = FinishK4(s, ActBlock(act, act_stride, t, b), isum[t], acc[t]);
   }
+  #pragma GCC unroll 4
   for (int t = 0; t < NT; ++t) y[t * y_stride] = HSum(acc[t]);
 }
 
@@ -136,6 +146,7 @@ void DotRowQ6_K(const uint8_t* w, const uint8_t* act, size_t act_stride, int64_t
   const __m256i low4 = _mm256_set1_epi8(0x0F);
   const __m256i two_bits = _mm256_set1_epi8(0x03);
   __m256 acc[NT];
+  #pragma GCC unroll 4
   for (int t = 0; t < NT; ++t) acc[t] = _mm256_setzero_ps();
   for (int64_t b = 0; b < n_in / kQK_K; ++b) {
     const BlockQ6_K& wb = blocks[b];
@@ -159,6 +170,7 @@ void DotRowQ6_K(const uint8_t* w, const uint8_t* act, size_t act_stride, int64_t
     }
     const float d = Half(wb.d);
     __m256i isum[NT];
+    #pragma GCC unroll 4
     for (int t = 0; t < NT; ++t) isum[t] = _mm256_setzero_si256();
     for (int h = 0; h < 2; ++h) {
       const __m256i ql0 = Load256(wb.ql + 64 * h);
@@ -173,6 +185,7 @@ void DotRowQ6_K(const uint8_t* w, const uint8_t* act, size_t act_stride, int64_t
                              _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, 4), two_bits), 4));
       q[3] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(ql1, 4), low4),
                              _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, 6), two_bits), 4));
+      #pragma GCC unroll 4
       for (int t = 0; t < NT; ++t) {
         const BlockQ8_K& a = ActBlock(act, act_stride, t, b);
         for (int k = 0; k < 4; ++k) {
@@ -181,6 +194,7 @@ void DotRowQ6_K(const uint8_t* w, const uint8_t* act, size_t act_stride, int64_t
         }
       }
     }
+    #pragma GCC unroll 4
     for (int t = 0; t < NT; ++t) {
       const BlockQ8_K& a = ActBlock(act, act_stride, t, b);
       const __m256i offset = _mm256_slli_epi32(_mm256_madd_epi16(Load256(a.bsums), scales16), 5);  // 32 * ...
@@ -188,6 +202,7 @@ void DotRowQ6_K(const uint8_t* w, const uint8_t* act, size_t act_stride, int64_t
                                acc[t]);
     }
   }
+  #pragma GCC unroll 4
   for (int t = 0; t < NT; ++t) y[t * y_stride] = HSum(acc[t]);
 }
 

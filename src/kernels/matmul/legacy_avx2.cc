@@ -82,11 +82,13 @@ struct Q8_0 {
 
 // Adds block `blk` of the weight row to token accumulators acc (vector) and corr (scalar).
 template <class Type, int NT>
-inline void AccumulateBlock(const uint8_t* w, const uint8_t* act, size_t act_stride, int64_t blk, __m256* acc,
-                            float* corr) {
+__attribute__((always_inline)) inline void AccumulateBlock(const uint8_t* w, const uint8_t* act,
+                                                           size_t act_stride, int64_t blk, __m256 (&acc)[NT],
+                                                           float (&corr)[NT]) {
   const WeightBlock wb = Type::Load(w + blk * Type::kBytes);
   __m256i wabs;
   if constexpr (Type::kSigned) wabs = _mm256_sign_epi8(wb.q, wb.q);
+#pragma GCC unroll 4
   for (int t = 0; t < NT; ++t) {
     const ActQ8x32& a = reinterpret_cast<const ActQ8x32*>(act + t * act_stride)[blk];
     const __m256i x = Load256(a.qs);
@@ -106,6 +108,7 @@ void DotRow(const uint8_t* w, const uint8_t* act, size_t act_stride, int64_t n_i
   const int64_t n_blocks = n_in / 32;
   __m256 acc0[NT], acc1[NT];
   float corr0[NT], corr1[NT];
+#pragma GCC unroll 4
   for (int t = 0; t < NT; ++t) {
     acc0[t] = acc1[t] = _mm256_setzero_ps();
     corr0[t] = corr1[t] = 0.0f;
@@ -116,6 +119,7 @@ void DotRow(const uint8_t* w, const uint8_t* act, size_t act_stride, int64_t n_i
     AccumulateBlock<Type, NT>(w, act, act_stride, b + 1, acc1, corr1);
   }
   if (b < n_blocks) AccumulateBlock<Type, NT>(w, act, act_stride, b, acc0, corr0);
+#pragma GCC unroll 4
   for (int t = 0; t < NT; ++t) y[t * y_stride] = HSum(_mm256_add_ps(acc0[t], acc1[t])) + (corr0[t] + corr1[t]);
 }
 
