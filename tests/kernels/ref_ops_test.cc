@@ -29,7 +29,7 @@ struct MatMulCase {
   int threads;
 };
 
-void CheckMatMul(const MatMulCase& mc) {
+void CheckMatMulRef(const MatMulCase& mc) {
   SCOPED_TRACE(testing::Message() << DTypeName(mc.type) << " n_in=" << mc.n_in << " n_out=" << mc.n_out
                                   << " n_tokens=" << mc.n_tokens << " threads=" << mc.threads);
   ASSERT_TRUE(CanQuantize(mc.type));
@@ -59,7 +59,7 @@ void CheckMatMul(const MatMulCase& mc) {
 
   ThreadPool pool(mc.threads);
   std::vector<float> y(want.size(), NAN);
-  MatMul(MatMulWeight{mc.type, wq.data(), row_bytes, mc.n_in, mc.n_out}, x.data(), y.data(), mc.n_tokens,
+  MatMulRef(MatMulWeight{mc.type, wq.data(), row_bytes, mc.n_in, mc.n_out}, x.data(), y.data(), mc.n_tokens,
          &pool);
   for (size_t i = 0; i < y.size(); ++i) {
     // fp32 accumulation: error budget relative to the sum of |terms|.
@@ -73,7 +73,7 @@ TEST(RefMatMul, AllTypesShapesAndThreads) {
     for (int64_t n_in : plain ? std::vector<int64_t>{1, 7, 64} : std::vector<int64_t>{32, 96}) {
       for (int64_t n_out : {1, 17, 37}) {
         for (int64_t n_tokens : {1, 2, 5}) {
-          for (int threads : {1, 2}) CheckMatMul({t, n_in, n_out, n_tokens, threads});
+          for (int threads : {1, 2}) CheckMatMulRef({t, n_in, n_out, n_tokens, threads});
         }
       }
     }
@@ -86,9 +86,9 @@ TEST(RefMatMul, NullPoolAndManyRows) {
   const auto x = RandomVec(size_t(n_in * 3), 4);
   std::vector<float> y1(size_t(n_out * 3)), y2(y1.size());
   MatMulWeight mw{DType::kF32, w.data(), size_t(n_in) * 4, n_in, n_out};
-  MatMul(mw, x.data(), y1.data(), 3, nullptr);
+  MatMulRef(mw, x.data(), y1.data(), 3, nullptr);
   ThreadPool pool(2);
-  MatMul(mw, x.data(), y2.data(), 3, &pool);
+  MatMulRef(mw, x.data(), y2.data(), 3, &pool);
   EXPECT_EQ(y1, y2);  // same per-row arithmetic regardless of threads
 }
 

@@ -13,6 +13,7 @@
 #include "core/error.h"
 #include "core/half.h"
 #include "formats/gguf_builder.h"
+#include "kernels/dispatch.h"
 #include "kernels/quant/quant.h"
 #include "model/model.h"
 #include "model/weights.h"
@@ -29,6 +30,18 @@ double RelDiff(std::span<const float> a, std::span<const float> b) {
   for (size_t i = 0; i < a.size() && i < b.size(); ++i)
     max_diff = std::max(max_diff, std::fabs(double(a[i]) - b[i]));
   return max_diff / std::max(1e-6, double(*hi - *lo));
+}
+
+// Budget (of the logit range) for Context vs ReferenceForward. ReferenceForward computes in fp32 on the
+// dequantized weights; so does Context for F32 weights and under the scalar kernel table, hence the tight
+// fp32 budgets. For quantized weights the SIMD table quantizes activations to 8 bits (docs/KERNELS.md, "Fast
+// kernels"): about 0.5% rms error per matmul, which these models amplify to a max logit error of 2-5% of the
+// range (measured 0.024-0.028 on the random-weight tiny Q8_0 models, 0.020-0.048 on SmolLM2 Q4_1). The
+// relaxed budget (docs/ACCURACY.md) is about 2x the largest measurement.
+constexpr double kActQuantRelBudget = 0.1;
+double EvalBudget(double fp32_budget, bool quantized_weights) {
+  const bool fp32_path = !quantized_weights || std::string(ActiveKernels().name) == "scalar";
+  return fp32_path ? fp32_budget : kActQuantRelBudget;
 }
 
 std::vector<int32_t> SomeTokens(int32_t n, int32_t n_vocab, uint32_t seed) {
@@ -188,7 +201,7 @@ TEST_P(TinyGgufTest, EvalMatchesReferenceBatchThreadsTruncate) {
   EXPECT_FALSE(model->has_tokenizer());
   EXPECT_THROW(model->tokenizer(), Error);
   const auto tokens = SomeTokens(11, model->config().n_vocab, 1);
-  CheckEvalMatchesReference(*model, tokens, 1e-5);
+  CheckEvalMatchesReference(*model, tokens, EvalBudget(1e-5, GetParam().spec.weight_type != 0));
   CheckBatchThreadsTruncate(*model, tokens);
 }
 
@@ -266,7 +279,7 @@ TEST(Stories260K, EvalMatchesReference) {
   const auto model = Model::Load(test::SharedDir() + "/models/stories260K/stories260K.bin");
   EXPECT_EQ(model->config().rope.layout, RopeLayout::kNorm);
   const auto tokens = SomeTokens(40, model->config().n_vocab, 2);
-  CheckEvalMatchesReference(*model, tokens, 1e-4);
+  CheckEvalMatchesReference(*model, tokens, EvalBudget(1e-4, /*quantized_weights=*/false));
   CheckBatchThreadsTruncate(*model, tokens);
 }
 
@@ -275,7 +288,7 @@ TEST(SmolLM2, EvalMatchesReference) {
   if (path.empty()) GTEST_SKIP() << "SmolLM2 GGUF not found (set SEEK_SMOLLM2)";
   const auto model = Model::Load(path);
   const auto tokens = SomeTokens(30, model->config().n_vocab, 3);
-  CheckEvalMatchesReference(*model, tokens, 1e-4);
+  CheckEvalMatchesReference(*model, tokens, EvalBudget(1e-4, /*quantized_weights=*/true));
 }
 
 TEST(SmolLM2, BatchEqualsSingleAndThreads) {

@@ -22,6 +22,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/thread_pool.h"
+#include "kernels/dispatch.h"
 #include "model/model.h"
 #include "test_util.h"
 #include "tokenizer/chat_template.h"
@@ -34,6 +35,9 @@ namespace {
 // RoPE detail) fail it; fast kernels that quantize activations to 8 bits must re-measure and raise it, with
 // the new figure recorded in docs/ACCURACY.md.
 constexpr double kSmolKlBudget = 1e-6;
+// With the SIMD kernel table, activations are quantized to 8 bits per block of 32 (docs/KERNELS.md): measured
+// mean KL 1.2e-3 (max 9e-3 at one position) with the same top-1 everywhere. Budget ~4x the measurement.
+constexpr double kSmolKlBudgetActQuant = 5e-3;
 
 int32_t ArgMax(std::span<const float> row) {
   return int32_t(std::max_element(row.begin(), row.end()) - row.begin());
@@ -202,7 +206,7 @@ TEST_F(SmolLM2Test, LogitsMatchHf) {
   const double kl_mean = kl_sum / double(positions.size());
   std::cout << "[accuracy] SmolLM2 Q4_1 vs HF: mean KL " << kl_mean << ", max KL " << kl_max << ", top-1 "
             << top1_same << "/" << positions.size() << "\n";
-  EXPECT_LE(kl_mean, kSmolKlBudget);
+  EXPECT_LE(kl_mean, std::string(ActiveKernels().name) == "scalar" ? kSmolKlBudget : kSmolKlBudgetActQuant);
   EXPECT_EQ(top1_same, int(positions.size()));
 }
 

@@ -8,11 +8,6 @@
 
 namespace seek {
 
-MatMulWeight AsMatMulWeight(const TensorView& w) {
-  SEEK_CHECK(w.ne[2] == 1 && w.ne[3] == 1);
-  return MatMulWeight{w.type, w.data, w.row_bytes(), w.ne[0], w.ne[1]};
-}
-
 namespace {
 
 // Output rows [begin, end) for all tokens.
@@ -35,7 +30,7 @@ void MatMulRows(const MatMulWeight& w, const float* x, float* y, int64_t n_token
 
 }  // namespace
 
-void MatMul(const MatMulWeight& w, const float* x, float* y, int64_t n_tokens, ThreadPool* pool) {
+void MatMulRef(const MatMulWeight& w, const float* x, float* y, int64_t n_tokens, ThreadPool* pool) {
   SEEK_CHECK(CanDequantize(w.type));
   if (n_tokens <= 0 || w.n_out <= 0) return;
   auto work = [&](int64_t begin, int64_t end, int) { MatMulRows(w, x, y, n_tokens, begin, end); };

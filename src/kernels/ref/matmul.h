@@ -1,38 +1,20 @@
-// Reference matrix multiply against a (possibly quantized) weight matrix: the scalar prefill and decode path
-// until the SIMD kernels land. Works for every type kernels/quant can dequantize.
-//
-//   y[t][o] = sum_i W[o][i] * x[t][i]     W: [n_in, n_out] in GGML order (n_out rows of n_in elements)
-//                                         x: [n_tokens][n_in], y: [n_tokens][n_out]
+// Reference matrix multiply against a (possibly quantized) weight matrix: the scalar twin of the fast
+// kernels (kernels/matmul/) and the "scalar" entry of the kernel table. Works for every type kernels/quant
+// can dequantize. Shapes as MatMul (kernels/matmul/matmul.h, included here for callers of MatMul).
 //
 // Threads split the output rows. Each row is dequantized once (DequantizeRow) into a per-thread fp32 buffer
 // and dotted with every token (DotF32), so dequantization is paid once per row, not once per token. One path
 // for every batch size: y[t] does not depend on n_tokens or the thread count, bit for bit. (DotRowF32 would
 // skip the buffer for one token, but the scalar DotRowF32 is ~2x slower than dequantize + DotF32.)
 #pragma once
-#include <cstddef>
 #include <cstdint>
 
-#include "core/dtype.h"
-#include "core/tensor.h"
 #include "core/thread_pool.h"
+#include "kernels/matmul/matmul.h"
 
 namespace seek {
 
-struct MatMulWeight {
-  DType type = DType::kF32;
-  const void* data = nullptr;
-  size_t row_bytes = 0;  // bytes of one row of n_in elements
-  int64_t n_in = 0;      // ne[0]
-  int64_t n_out = 0;     // ne[1]
-};
-
-// A 2-D weight view as a MatMulWeight (SEEK_CHECK: 2-D, i.e. ne[2] == ne[3] == 1).
-MatMulWeight AsMatMulWeight(const TensorView& w);
-
 // pool may be null (runs on the calling thread).
-void MatMul(const MatMulWeight& w, const float* x, float* y, int64_t n_tokens, ThreadPool* pool);
-inline void MatMul(const TensorView& w, const float* x, float* y, int64_t n_tokens, ThreadPool* pool) {
-  MatMul(AsMatMulWeight(w), x, y, n_tokens, pool);
-}
+void MatMulRef(const MatMulWeight& w, const float* x, float* y, int64_t n_tokens, ThreadPool* pool);
 
 }  // namespace seek

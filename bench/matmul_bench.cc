@@ -1,0 +1,132 @@
+// MatMul micro-benchmark: GEMV (decode, 1 token) and GEMM (prefill, 64 tokens) per weight type on
+// TinyLlama-1.1B shapes (n_in x n_out: 2048x2048 attention, 2048x5632 gate/up, 5632x2048 down), for each
+// kernel table (scalar reference, avx2) on a 1-thread and a 2-thread pool (the target machine has 2 cores).
+//
+// Figures: GEMV reports bytes/s of weights streamed (decode is memory-bound: compare with the machine's
+// streaming-read bandwidth); GEMM reports FLOP/s (2 * n_in * n_out * n_tokens per call). GEMV cycles
+// through enough copies of the weights (>= 3x a 32 MiB L3) that they stream from DRAM, as in a real model.
+//
+//   build/bench/matmul_bench --benchmark_filter='avx2' --benchmark_repetitions=5
+//       --benchmark_report_aggregates_only=true
+#include <benchmark/benchmark.h>
+
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "core/dtype.h"
+#include "core/half.h"
+#include "core/thread_pool.h"
+#include "kernels/dispatch.h"
+
+namespace seek {
+namespace {
+
+constexpr size_t kStreamBytes = 112u << 20;  // GEMV weight copies: >= 3.5x L3 (32 MiB)
+constexpr int64_t kPrefillTokens = 64;
+
+ThreadPool& Pool(int threads) {
+  static ThreadPool pool1(1), pool2(2);
+  return threads == 1 ? pool1 : pool2;
+}
+
+// Random weight bytes of type t with sane fp16 scales (values do not affect speed, NaNs could).
+std::vector<uint8_t> RandomWeights(DType t, int64_t n_in, int64_t n_out, uint64_t seed) {
+  const size_t row_bytes = *RowBytes(t, n_in);
+  std::vector<uint8_t> w(row_bytes * size_t(n_out));
+  uint64_t s = seed * 0x9E3779B97F4A7C15ull + 1;
+  for (size_t i = 0; i + 8 <= w.size(); i += 8) {
+    s ^= s << 13, s ^= s >> 7, s ^= s << 17;
+    std::memcpy(&w[i], &s, 8);
+  }
+  const DTypeTraits& tr = Traits(t);
+  auto put = [&](size_t off, float f) {
+    const uint16_t h = (t == DType::kBF16) ? F32ToBF16(f) : F32ToFP16(f);
+    std::memcpy(&w[off], &h, 2);
+  };
+  if (!tr.quantized) {
+    if (t == DType::kF32) {
+      for (size_t i = 0; i < w.size(); i += 4) { const float f = float(int8_t(w[i])) / 128; std::memcpy(&w[i], &f, 4); }
+    } else {
+      for (size_t i = 0; i < w.size(); i += 2) put(i, float(int8_t(w[i])) / 128);
+    }
+    return w;
+  }
+  size_t d_off = 0, m_off = SIZE_MAX;
+  switch (t) {
+    case DType::kQ4_1: case DType::kQ5_1: case DType::kQ4_K: case DType::kQ5_K: m_off = 2; break;
+    case DType::kQ6_K: d_off = 208; break;
+    case DType::kQ2_K: d_off = 80, m_off = 82; break;
+    case DType::kQ3_K: d_off = 108; break;
+    default: break;
+  }
+  for (size_t off = 0; off < w.size(); off += tr.type_size) {
+    put(off + d_off, 0.01f);
+    if (m_off != SIZE_MAX) put(off + m_off, 0.01f);
+  }
+  return w;
+}
+
+struct Case {
+  const KernelTable* table;
+  DType type;
+  int64_t n_in, n_out, n_tokens;
+  int threads;
+};
+
+void Run(benchmark::State& state, Case c) {
+  const size_t row_bytes = *RowBytes(c.type, c.n_in);
+  const size_t bytes = row_bytes * size_t(c.n_out);
+  const size_t copies = c.n_tokens == 1 ? std::max<size_t>(1, kStreamBytes / bytes) : 1;
+  std::vector<std::vector<uint8_t>> w;
+  for (size_t i = 0; i < copies; ++i) w.push_back(RandomWeights(c.type, c.n_in, c.n_out, i + 1));
+  std::vector<float> x(size_t(c.n_in * c.n_tokens)), y(size_t(c.n_out * c.n_tokens));
+  for (size_t i = 0; i < x.size(); ++i) x[i] = float(int(i * 2654435761u % 2001) - 1000) / 1000.0f;
+  size_t i = 0;
+  for (auto _ : state) {
+    const MatMulWeight mw{c.type, w[i].data(), row_bytes, c.n_in, c.n_out};
+    c.table->matmul(mw, x.data(), y.data(), c.n_tokens, &Pool(c.threads));
+    benchmark::DoNotOptimize(y.data());
+    i = (i + 1) % copies;
+  }
+  if (c.n_tokens == 1) {
+    state.SetBytesProcessed(int64_t(state.iterations()) * int64_t(bytes));
+  } else {
+    state.counters["FLOP/s"] = benchmark::Counter(2.0 * double(c.n_in * c.n_out * c.n_tokens),
+                                                 benchmark::Counter::kIsIterationInvariantRate);
+  }
+}
+
+int RegisterAll() {
+  const DType types[] = {DType::kF32,  DType::kF16,  DType::kBF16, DType::kQ8_0, DType::kQ4_0, DType::kQ4_1,
+                         DType::kQ5_0, DType::kQ5_1, DType::kQ4_K, DType::kQ5_K, DType::kQ6_K};
+  const int64_t shapes[][2] = {{2048, 2048}, {2048, 5632}, {5632, 2048}};
+  for (const char* isa : {"avx2", "scalar"}) {
+    const KernelTable* table = FindKernels(isa);
+    if (!table) continue;
+    for (DType t : types) {
+      for (const auto& s : shapes) {
+        for (int64_t n_tokens : {int64_t(1), kPrefillTokens}) {
+          for (int threads : {1, 2}) {
+            const std::string name = std::string(n_tokens == 1 ? "gemv/" : "gemm/") + isa + "/" + DTypeName(t) +
+                                     "/" + std::to_string(s[0]) + "x" + std::to_string(s[1]) + "/t" +
+                                     std::to_string(threads);
+            auto* b = benchmark::RegisterBenchmark(name.c_str(), Run, Case{table, t, s[0], s[1], n_tokens, threads})
+                          ->Unit(benchmark::kMicrosecond);
+            // One thread: rates from CPU time, robust on a shared machine. Two: wall time (the workers' CPU
+            // time is not visible to the benchmark).
+            if (threads > 1) b->UseRealTime();
+          }
+        }
+      }
+    }
+  }
+  return 0;
+}
+
+const int kRegistered = RegisterAll();
+
+}  // namespace
+}  // namespace seek
+
+BENCHMARK_MAIN();

@@ -1,0 +1,63 @@
+// Small inline AVX2 helpers shared by the *_avx2.cc kernel files (include only from files compiled with
+// -mavx2 -mfma -mf16c). Plain inline functions, no macros.
+#pragma once
+#include <immintrin.h>
+
+#include <cstdint>
+#include <cstring>
+
+namespace seek::avx2 {
+
+// Sum of the 8 lanes.
+inline float HSum(__m256 v) {
+  __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+  s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+  s = _mm_add_ss(s, _mm_movehdup_ps(s));
+  return _mm_cvtss_f32(s);
+}
+
+// Sum of the 8 int32 lanes.
+inline int HSumI32(__m256i v) {
+  __m128i s = _mm_add_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
+  s = _mm_add_epi32(s, _mm_shuffle_epi32(s, _MM_SHUFFLE(1, 0, 3, 2)));
+  s = _mm_add_epi32(s, _mm_shuffle_epi32(s, _MM_SHUFFLE(2, 3, 0, 1)));
+  return _mm_cvtsi128_si32(s);
+}
+
+// 16 packed bytes -> 32 bytes of 4-bit values: low nibbles in bytes 0..15, high nibbles in bytes 16..31
+// (the element order of Q4_0 / Q4_1 / Q5_0 / Q5_1 blocks).
+inline __m256i UnpackNibbles16(const uint8_t* qs) {
+  const __m128i t = _mm_loadu_si128(reinterpret_cast<const __m128i*>(qs));
+  const __m256i v = _mm256_set_m128i(_mm_srli_epi16(t, 4), t);
+  return _mm256_and_si256(v, _mm256_set1_epi8(0x0F));
+}
+
+// 32 bits -> 32 bytes, byte j = 0xFF when bit j is set, else 0.
+inline __m256i ExpandBits32(uint32_t bits) {
+  // Byte j of the result takes byte j / 8 of `bits`, then tests bit j % 8 of it.
+  const __m256i shuffle = _mm256_set_epi64x(0x0303030303030303, 0x0202020202020202, 0x0101010101010101, 0);
+  const __m256i bytes = _mm256_shuffle_epi8(_mm256_set1_epi32(static_cast<int>(bits)), shuffle);
+  const __m256i select = _mm256_set1_epi64x(static_cast<int64_t>(0x8040201008040201ULL));
+  return _mm256_cmpeq_epi8(_mm256_and_si256(bytes, select), select);
+}
+
+inline uint32_t LoadU32(const uint8_t* p) {
+  uint32_t v;
+  std::memcpy(&v, p, 4);
+  return v;
+}
+
+// 16 int16 lanes of sum over pairs of u[i] * s[i] (u unsigned 8-bit, s signed 8-bit): vpmaddubsw, then
+// vpmaddwd with ones gives 8 int32 sums of 4 products each. Callers keep |u| * |s| * 2 below 32768.
+inline __m256i DotU8I8(__m256i u, __m256i s) {
+  return _mm256_madd_epi16(_mm256_maddubs_epi16(u, s), _mm256_set1_epi16(1));
+}
+
+// As DotU8I8 but both operands signed (|w| <= 128 is fine: 128 * 127 * 2 < 32768).
+inline __m256i DotI8I8(__m256i w, __m256i x) {
+  return DotU8I8(_mm256_sign_epi8(w, w), _mm256_sign_epi8(x, w));
+}
+
+inline __m256i Load256(const void* p) { return _mm256_loadu_si256(static_cast<const __m256i*>(p)); }
+
+}  // namespace seek::avx2

@@ -1,0 +1,36 @@
+// The matrix multiply every model layer uses, routed through the kernel table chosen at start-up
+// (kernels/dispatch.h): scalar reference (kernels/ref/matmul.h) or SIMD GEMV/GEMM (kernels/matmul/*_avx2.cc).
+//
+//   y[t][o] = sum_i W[o][i] * x[t][i]     W: [n_in, n_out] in GGML order (n_out rows of n_in elements)
+//                                         x: [n_tokens][n_in], y: [n_tokens][n_out]
+//
+// Every table handles every type CanDequantize accepts (types without a fast kernel use the reference).
+// Within one table, y[t] does not depend on n_tokens or the thread count, bit for bit.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+
+#include "core/dtype.h"
+#include "core/tensor.h"
+#include "core/thread_pool.h"
+
+namespace seek {
+
+struct MatMulWeight {
+  DType type = DType::kF32;
+  const void* data = nullptr;
+  size_t row_bytes = 0;  // bytes of one row of n_in elements
+  int64_t n_in = 0;      // ne[0]
+  int64_t n_out = 0;     // ne[1]
+};
+
+// A 2-D weight view as a MatMulWeight (SEEK_CHECK: 2-D, i.e. ne[2] == ne[3] == 1).
+MatMulWeight AsMatMulWeight(const TensorView& w);
+
+// pool may be null (runs on the calling thread).
+void MatMul(const MatMulWeight& w, const float* x, float* y, int64_t n_tokens, ThreadPool* pool);
+inline void MatMul(const TensorView& w, const float* x, float* y, int64_t n_tokens, ThreadPool* pool) {
+  MatMul(AsMatMulWeight(w), x, y, n_tokens, pool);
+}
+
+}  // namespace seek

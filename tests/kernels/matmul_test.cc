@@ -1,0 +1,292 @@
+// Fast MatMul kernels (every kernel table: scalar, avx2 where the CPU has it) against the scalar reference
+// MatMulRef, for every weight type with a fast kernel, on odd shapes, 1 and 2 threads; plus batch and thread
+// invariance, the activation quantizers against their scalar twins, and SEEK_ISA selection.
+//
+// Error budgets (docs/KERNELS.md, "Fast kernels"): per output y[t][o] with mag = sum_i |w_i x_i|,
+//  - fp32-activation kernels (F32, F16, BF16): kFloatRel * mag (fp32 summation order only);
+//  - 8-bit-activation kernels: kSigmas * sigma + kFloatRel * mag, where sigma is the standard deviation of
+//    the activation rounding error: x_i is rounded to a grid of step d_b = amax_b / 127 (b = the 32- or
+//    256-value block of i), so the error is ~uniform in [-d_b/2, d_b/2] and
+//    sigma^2 = sum_i w_i^2 d_b^2 / 12.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstdlib>
+#include <cstring>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "core/cpu_features.h"
+#include "core/dtype.h"
+#include "core/half.h"
+#include "core/thread_pool.h"
+#include "kernels/dispatch.h"
+#include "kernels/matmul/act_quant.h"
+#include "kernels/matmul/avx2_kernels.h"
+#include "kernels/quant/quant.h"
+#include "kernels/ref/matmul.h"
+
+namespace seek {
+namespace {
+
+constexpr double kFloatRel = 2e-5;  // fp32 rounding, relative to sum |w x|
+constexpr double kSigmas = 6.0;     // activation-quantization error, in standard deviations
+
+// Types with fast kernels, and the activation block size their kernels quantize with (0 = fp32).
+struct TypeCase {
+  DType type;
+  int act_block;
+};
+const TypeCase kTypes[] = {
+    {DType::kF32, 0},   {DType::kF16, 0},    {DType::kBF16, 0},   {DType::kQ4_0, 32},  {DType::kQ4_1, 32},
+    {DType::kQ5_0, 32}, {DType::kQ5_1, 32},  {DType::kQ8_0, 32},  {DType::kQ4_K, 256}, {DType::kQ5_K, 256},
+    {DType::kQ6_K, 256}, {DType::kQ2_K, 0},  {DType::kQ3_K, 0},
+};
+
+std::vector<float> RandomVec(size_t n, uint32_t seed, float scale = 1.0f) {
+  std::mt19937 rng(seed);
+  std::uniform_real_distribution<float> d(-scale, scale);
+  std::vector<float> v(n);
+  for (float& x : v) x = d(rng);
+  return v;
+}
+
+void PutHalf(uint8_t* p, float f) {
+  const uint16_t h = F32ToFP16(f);
+  std::memcpy(p, &h, 2);
+}
+
+// Random weights of type t: [n_out] rows of row_bytes. Quantized blocks are random bytes (every bit pattern
+// of quants and packed scales) with sane fp16 scale fields; plain types come from random floats.
+std::vector<uint8_t> RandomWeights(DType t, int64_t n_in, int64_t n_out, uint32_t seed) {
+  const size_t row_bytes = *RowBytes(t, n_in);
+  std::vector<uint8_t> w(row_bytes * size_t(n_out));
+  if (!Traits(t).quantized) {
+    const std::vector<float> f = RandomVec(size_t(n_in * n_out), seed);
+    for (int64_t o = 0; o < n_out; ++o) QuantizeRow(t, f.data() + o * n_in, w.data() + o * row_bytes, n_in);
+    return w;
+  }
+  std::mt19937 rng(seed);
+  for (uint8_t& b : w) b = uint8_t(rng());
+  std::uniform_real_distribution<float> scale(0.002f, 0.02f), offset(-0.1f, 0.1f);
+  const size_t bsize = Traits(t).type_size;
+  for (size_t off = 0; off < w.size(); off += bsize) {
+    uint8_t* blk = w.data() + off;
+    switch (t) {
+      case DType::kQ4_0: case DType::kQ5_0: case DType::kQ8_0: PutHalf(blk, scale(rng)); break;
+      case DType::kQ4_1: case DType::kQ5_1: PutHalf(blk, scale(rng)); PutHalf(blk + 2, offset(rng)); break;
+      case DType::kQ4_K: case DType::kQ5_K: PutHalf(blk, scale(rng) / 16); PutHalf(blk + 2, scale(rng) / 16); break;
+      case DType::kQ6_K: PutHalf(blk + 208, scale(rng) / 16); break;
+      case DType::kQ2_K: PutHalf(blk + 80, scale(rng)); PutHalf(blk + 82, scale(rng)); break;
+      case DType::kQ3_K: PutHalf(blk + 108, scale(rng)); break;
+      default: ADD_FAILURE() << "no scale layout for " << DTypeName(t);
+    }
+  }
+  return w;
+}
+
+// Activations [n_tokens][n_in]: uniform, with one large outlier per token (real activations have some).
+std::vector<float> RandomActivations(int64_t n_in, int64_t n_tokens, uint32_t seed) {
+  std::vector<float> x = RandomVec(size_t(n_in * n_tokens), seed);
+  for (int64_t t = 0; t < n_tokens; ++t) x[size_t(t * n_in + (t * 7919) % n_in)] *= 20.0f;
+  return x;
+}
+
+// Per-output budget for y[t][o] (see the file comment).
+std::vector<double> Budgets(const TypeCase& tc, const std::vector<float>& wf, const std::vector<float>& x,
+                            int64_t n_in, int64_t n_out, int64_t n_tokens) {
+  std::vector<double> budget(size_t(n_out * n_tokens));
+  for (int64_t t = 0; t < n_tokens; ++t) {
+    const float* xt = x.data() + t * n_in;
+    std::vector<double> step(size_t(n_in), 0.0);  // activation grid step of each element
+    if (tc.act_block > 0) {
+      for (int64_t b = 0; b < n_in; b += tc.act_block) {
+        double amax = 0;
+        for (int64_t i = b; i < b + tc.act_block; ++i) amax = std::max(amax, double(std::fabs(xt[i])));
+        for (int64_t i = b; i < b + tc.act_block; ++i) step[size_t(i)] = amax / 127.0;
+      }
+    }
+    for (int64_t o = 0; o < n_out; ++o) {
+      const float* wr = wf.data() + o * n_in;
+      double mag = 0, var = 0;
+      for (int64_t i = 0; i < n_in; ++i) {
+        mag += std::fabs(double(wr[i]) * xt[i]);
+        var += double(wr[i]) * wr[i] * step[size_t(i)] * step[size_t(i)] / 12.0;
+      }
+      budget[size_t(t * n_out + o)] = kSigmas * std::sqrt(var) + kFloatRel * mag + 1e-6;
+    }
+  }
+  return budget;
+}
+
+struct Shape {
+  int64_t n_in, n_out, n_tokens;
+};
+
+// Returns the number of outputs of `table` outside the budget against MatMulRef.
+int CountOverBudget(const KernelTable& table, const TypeCase& tc, const Shape& s, int threads,
+                    const std::vector<uint8_t>& w_ref, const std::vector<uint8_t>& w_test, bool report = true) {
+  const size_t row_bytes = *RowBytes(tc.type, s.n_in);
+  MatMulWeight ref{tc.type, w_ref.data(), row_bytes, s.n_in, s.n_out};
+  MatMulWeight test{tc.type, w_test.data(), row_bytes, s.n_in, s.n_out};
+  const std::vector<float> x = RandomActivations(s.n_in, s.n_tokens, 7);
+  std::vector<float> wf(size_t(s.n_in * s.n_out));
+  for (int64_t o = 0; o < s.n_out; ++o) DequantizeRow(tc.type, w_ref.data() + o * row_bytes, wf.data() + o * s.n_in, s.n_in);
+  ThreadPool pool(threads);
+  std::vector<float> want(size_t(s.n_out * s.n_tokens)), got(want.size(), NAN);
+  MatMulRef(ref, x.data(), want.data(), s.n_tokens, &pool);
+  table.matmul(test, x.data(), got.data(), s.n_tokens, &pool);
+  const std::vector<double> budget = Budgets(tc, wf, x, s.n_in, s.n_out, s.n_tokens);
+  int bad = 0;
+  for (size_t i = 0; i < got.size(); ++i) {
+    if (!(std::fabs(double(got[i]) - want[i]) <= budget[i])) {
+      if (report && bad < 3) ADD_FAILURE() << "output " << i << ": got " << got[i] << " want " << want[i] << " budget " << budget[i];
+      ++bad;
+    }
+  }
+  return bad;
+}
+
+std::vector<const KernelTable*> Tables() {
+  std::vector<const KernelTable*> tables = {&ScalarKernels()};
+  if (const KernelTable* t = FindKernels("avx2")) tables.push_back(t);
+  return tables;
+}
+
+const Shape kShapes[] = {
+    {256, 1, 1}, {256, 17, 2}, {512, 33, 3}, {768, 5, 7}, {512, 67, 33}, {256, 19, 65}, {2048, 40, 4},
+};
+
+TEST(MatMulKernels, EveryTableMatchesReference) {
+  for (const KernelTable* table : Tables()) {
+    for (const TypeCase& tc : kTypes) {
+      for (const Shape& s : kShapes) {
+        for (int threads : {1, 2}) {
+          SCOPED_TRACE(testing::Message() << table->name << " " << DTypeName(tc.type) << " n_in=" << s.n_in
+                                          << " n_out=" << s.n_out << " n_tokens=" << s.n_tokens
+                                          << " threads=" << threads);
+          const std::vector<uint8_t> w = RandomWeights(tc.type, s.n_in, s.n_out, uint32_t(s.n_out * 31 + s.n_in));
+          EXPECT_EQ(CountOverBudget(*table, tc, s, threads, w, w), 0);
+        }
+      }
+    }
+  }
+}
+
+// Legacy types also work for rows of a few blocks (n_in = 32, 96) and float types for any n_in.
+TEST(MatMulKernels, ShortAndOddRows) {
+  const Shape shapes[] = {{32, 3, 5}, {96, 18, 2}, {160, 7, 9}};
+  for (const KernelTable* table : Tables()) {
+    for (const TypeCase& tc : kTypes) {
+      if (Traits(tc.type).block_size != 32 && Traits(tc.type).quantized) continue;
+      for (const Shape& s0 : shapes) {
+        Shape s = s0;
+        if (!Traits(tc.type).quantized) s.n_in += 3;  // not a multiple of 8 or 16: the scalar tail runs
+        SCOPED_TRACE(testing::Message() << table->name << " " << DTypeName(tc.type) << " n_in=" << s.n_in);
+        const std::vector<uint8_t> w = RandomWeights(tc.type, s.n_in, s.n_out, 99);
+        EXPECT_EQ(CountOverBudget(*table, tc, s, 2, w, w), 0);
+      }
+    }
+  }
+}
+
+// The budgets can fail: a 25% error in the block scales (as a wrong scale decode would make) is caught for
+// every quantized type, by every table.
+TEST(MatMulKernels, BudgetCatchesWrongScale) {
+  const Shape s{512, 24, 3};
+  for (const TypeCase& tc : kTypes) {
+    if (!Traits(tc.type).quantized) continue;
+    const std::vector<uint8_t> w = RandomWeights(tc.type, s.n_in, s.n_out, 5);
+    std::vector<uint8_t> wrong = w;
+    const size_t bsize = Traits(tc.type).type_size;
+    const size_t d_off = tc.type == DType::kQ6_K ? 208 : tc.type == DType::kQ2_K ? 80 : tc.type == DType::kQ3_K ? 108 : 0;
+    for (size_t off = 0; off < wrong.size(); off += bsize) {
+      uint16_t h;
+      std::memcpy(&h, wrong.data() + off + d_off, 2);
+      PutHalf(wrong.data() + off + d_off, FP16ToF32(h) * 1.25f);
+    }
+    for (const KernelTable* table : Tables()) {
+      SCOPED_TRACE(testing::Message() << table->name << " " << DTypeName(tc.type));
+      EXPECT_GT(CountOverBudget(*table, tc, s, 1, w, wrong, /*report=*/false), int(s.n_out * s.n_tokens) / 2);
+    }
+  }
+}
+
+// y[t] does not depend on the batch size or the thread count, bit for bit.
+TEST(MatMulKernels, BatchAndThreadInvariant) {
+  for (const KernelTable* table : Tables()) {
+    for (const TypeCase& tc : kTypes) {
+      SCOPED_TRACE(testing::Message() << table->name << " " << DTypeName(tc.type));
+      const int64_t n_in = 512, n_out = 37, n_tokens = 11;
+      const std::vector<uint8_t> w = RandomWeights(tc.type, n_in, n_out, 3);
+      const MatMulWeight mw{tc.type, w.data(), *RowBytes(tc.type, n_in), n_in, n_out};
+      const std::vector<float> x = RandomActivations(n_in, n_tokens, 4);
+      ThreadPool pool2(2);
+      std::vector<float> batch(size_t(n_out * n_tokens));
+      std::vector<float> single(static_cast<size_t>(n_out));
+      table->matmul(mw, x.data(), batch.data(), n_tokens, &pool2);
+      for (int64_t t = 0; t < n_tokens; ++t) {
+        table->matmul(mw, x.data() + t * n_in, single.data(), 1, nullptr);
+        for (int64_t o = 0; o < n_out; ++o) ASSERT_EQ(batch[size_t(t * n_out + o)], single[size_t(o)]) << t << "," << o;
+      }
+    }
+  }
+}
+
+#if defined(__x86_64__)
+TEST(ActQuant, Avx2MatchesScalar) {
+  if (!GetCpuFeatures().HasAvx2Set()) GTEST_SKIP() << "no AVX2";
+  const int64_t n = 1024;
+  std::vector<float> x = RandomActivations(n, 1, 11);
+  for (int i = 256; i < 288; ++i) x[size_t(i)] = 0.0f;  // an all-zero block
+  x[300] = 1e-30f;                                      // a tiny-scale block
+  std::vector<ActQ8x32> a(n / 32), b(n / 32);
+  QuantizeActQ8x32Ref(x.data(), a.data(), n);
+  avx2::QuantizeActQ8x32Avx2Fn(x.data(), b.data(), n);
+  EXPECT_EQ(0, std::memcmp(a.data(), b.data(), a.size() * sizeof(ActQ8x32)));
+  std::vector<BlockQ8_K> c(n / 256), d(n / 256);
+  QuantizeActQ8KRef(x.data(), c.data(), n);
+  avx2::QuantizeActQ8KAvx2Fn(x.data(), d.data(), n);
+  EXPECT_EQ(0, std::memcmp(c.data(), d.data(), c.size() * sizeof(BlockQ8_K)));
+  // The scalar quantizer is right: values reconstruct within half a step.
+  for (int64_t i = 0; i < n; ++i) {
+    const ActQ8x32& blk = a[size_t(i / 32)];
+    EXPECT_NEAR(blk.d * blk.qs[i % 32], x[size_t(i)], blk.d / 2 * 1.0001 + 1e-38);
+  }
+}
+#endif
+
+TEST(KernelTable, ScalarAlwaysAvailable) {
+  ASSERT_NE(FindKernels("scalar"), nullptr);
+  EXPECT_STREQ(FindKernels("scalar")->name, "scalar");
+  EXPECT_EQ(FindKernels("no-such-isa"), nullptr);
+  EXPECT_EQ(FindKernels("avx2") != nullptr, GetCpuFeatures().HasAvx2Set());
+}
+
+// SEEK_ISA picks the table at start-up; checked in a fresh process (the choice is fixed per process).
+TEST(KernelTable, SeekIsaEnvironment) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  EXPECT_EXIT(
+      {
+        setenv("SEEK_ISA", "scalar", 1);
+        std::exit(std::string(ActiveKernels().name) == "scalar" ? 0 : 1);
+      },
+      testing::ExitedWithCode(0), "");
+  if (!GetCpuFeatures().HasAvx2Set()) return;
+  EXPECT_EXIT(
+      {
+        setenv("SEEK_ISA", "AVX2", 1);
+        std::exit(std::string(ActiveKernels().name) == "avx2" ? 0 : 1);
+      },
+      testing::ExitedWithCode(0), "");
+  EXPECT_EXIT(
+      {
+        unsetenv("SEEK_ISA");
+        std::exit(std::string(ActiveKernels().name) == "avx2" ? 0 : 1);
+      },
+      testing::ExitedWithCode(0), "");
+}
+
+}  // namespace
+}  // namespace seek
