@@ -60,7 +60,7 @@ void AddModelOptions(CLI::App* app, ModelOptions& o, bool model_required) {
 void AddServeOptions(CLI::App* app, ServeOptions& o) {
   app->add_option("--host", o.host, "address to listen on (default 127.0.0.1; 0.0.0.0 exposes the server)");
   app->add_option("--port", o.port, "port to listen on; 0 = any free port (default 8080)")->check(CLI::Range(0, 65535));
-  app->add_option("-np,--parallel", o.parallel, "slots: requests decoded concurrently, one KV cache each (default 1)")
+  app->add_option("--parallel", o.parallel, "slots: requests decoded concurrently, one KV cache each (default 1)")
       ->check(CLI::Range(1, 256));
   app->add_option("--queue", o.queue, "queued sequences before answering 429 (default 64)")->check(CLI::Range(1, 1 << 16));
   app->add_option("--api-key", o.api_keys, "require Authorization: Bearer KEY (repeatable)");

@@ -234,7 +234,9 @@ Json GenerationFormatter::Final() const {
     choice["index"] = i;
     if (options_.kind == ApiKind::kChat) {
       Json msg = {{"role", "assistant"}, {"content", c.content}};
-      if (!c.reasoning.empty()) msg["reasoning_content"] = c.reasoning;
+      // Present whenever the output had a think block (even an empty one), as DeepSeek's API does.
+      if (!c.reasoning.empty() || (options_.separate_reasoning && options_.prompt_opens_think))
+        msg["reasoning_content"] = c.reasoning;
       choice["message"] = msg;
       choice["logprobs"] = options_.logprobs ? Json{{"content", c.lp_content}, {"refusal", nullptr}} : Json(nullptr);
     } else {

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 
 #include "core/error.h"
 
@@ -13,6 +14,11 @@ std::vector<double> LatencyBounds() { return {0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 1
 
 std::string FormatDouble(double v) {
   if (std::isinf(v)) return v > 0 ? "+Inf" : "-Inf";
+  // The shortest form that reads back as the same double ("0.1", not "0.10000000000000001").
+  for (int precision = 6; precision < 17; ++precision) {
+    std::string s = StrFormat("%.*g", precision, v);
+    if (std::strtod(s.c_str(), nullptr) == v) return s;
+  }
   return StrFormat("%.17g", v);
 }
 

@@ -109,16 +109,23 @@ TEST_F(EngineTest, MatchesGenerateAndReusesThePrefix) {
   EXPECT_EQ(r1.last.n_generated, int32_t(want.tokens.size()));
   EXPECT_EQ(r1.last.finish, want.finish == FinishReason::kLength ? FinishReason::kLength : FinishReason::kStop);
 
-  // A different prompt goes to the other (empty) slot...
+  // A prompt that shares nothing goes to the least recently used slot (the empty one)...
   auto s2 = std::make_shared<RequestStream>();
-  ASSERT_TRUE(engine.Submit({Greedy(ChatPrompt("Name a color."), 4, s2)}));
-  Collect(*s2, 1);
+  ASSERT_TRUE(engine.Submit({Greedy(model_->tokenizer().Encode("Colors:", false), 4, s2)}));
+  EXPECT_EQ(Collect(*s2, 1)[0].last.n_cached, 0);
   // ...so the first prompt is still cached: all but its last token are reused, and the text is the same.
   auto s3 = std::make_shared<RequestStream>();
   ASSERT_TRUE(engine.Submit({Greedy(prompt, 12, s3)}));
   Result r3 = Collect(*s3, 1)[0];
   EXPECT_EQ(r3.last.n_cached, int32_t(prompt.size()) - 1);
   EXPECT_EQ(r3.text, want.text);
+  // A prompt sharing the template's system prompt goes to the slot with the longest common prefix.
+  const std::vector<int32_t> other = ChatPrompt("Name a color.");
+  const size_t shared = CommonPrefix(prompt, other);
+  ASSERT_GT(shared, 10u);
+  auto s4 = std::make_shared<RequestStream>();
+  ASSERT_TRUE(engine.Submit({Greedy(other, 4, s4)}));
+  EXPECT_EQ(Collect(*s4, 1)[0].last.n_cached, int32_t(shared));
   EXPECT_GE(metrics_.prompt_tokens_cached.load(), prompt.size() - 1);
 }
 
