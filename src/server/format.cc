@@ -5,6 +5,18 @@ namespace {
 
 const char* FinishName(FinishReason r) { return r == FinishReason::kStop ? "stop" : "length"; }
 
+Json ToolCallsJson(const std::vector<ToolCall>& calls, const std::string& id, size_t choice, bool with_index) {
+  Json out = Json::array();
+  for (size_t k = 0; k < calls.size(); ++k) {
+    Json call = {{"id", "call_" + id + "_" + std::to_string(choice) + "_" + std::to_string(k)},
+                 {"type", "function"},
+                 {"function", {{"name", calls[k].name}, {"arguments", calls[k].arguments}}}};
+    if (with_index) call["index"] = k;
+    out.push_back(std::move(call));
+  }
+  return out;
+}
+
 Json Bytes(const std::string& s) {
   Json b = Json::array();
   for (unsigned char c : s) b.push_back(int(c));
@@ -34,6 +46,9 @@ struct GenerationFormatter::Choice {
   Json legacy = Json{{"tokens", Json::array()}, {"token_logprobs", Json::array()},
                      {"top_logprobs", Json::array()}, {"text_offset", Json::array()}};
   size_t text_offset = 0;  // bytes of completion text (with echo) before the next token
+  ToolCallDetector tool_detector;
+  std::vector<ToolCall> tool_calls;
+  std::string finish_name = "stop";
   bool done = false;
   FinishReason finish = FinishReason::kStop;
   int32_t n_prompt = 0, n_cached = 0, n_generated = 0;
@@ -106,12 +121,17 @@ ReasoningSplitter::Delta GenerationFormatter::Apply(Choice& c, SeqEvent& ev) {
   } else {
     d.content = ev.text;
   }
+  if (options_.kind == ApiKind::kChat && options_.parse_tool_calls) {
+    d.content = c.tool_detector.Push(d.content);
+    if (ev.done) d.content += c.tool_detector.Finish(c.tool_calls);
+  }
   c.content += d.content;
   c.reasoning += d.reasoning;
   if (ev.done) {
     c.done = true;
     ++n_done_;
     c.finish = ev.finish;
+    c.finish_name = !c.tool_calls.empty() && ev.finish == FinishReason::kStop ? "tool_calls" : FinishName(ev.finish);
     c.n_prompt = ev.n_prompt;
     c.n_cached = ev.n_cached;
     c.n_generated = ev.n_generated;
@@ -170,6 +190,14 @@ std::string GenerationFormatter::StreamEvents(std::vector<SeqEvent>& events) {
       j["choices"] = Json::array({choice});
       out += SseData(j);
     }
+    if (ev.done && !c.tool_calls.empty()) {
+      Json j = ChunkBase();
+      j["choices"] = Json::array({{{"index", ev.index},
+                                   {"delta", {{"tool_calls", ToolCallsJson(c.tool_calls, options_.id, size_t(ev.index), true)}}},
+                                   {"logprobs", nullptr},
+                                   {"finish_reason", nullptr}}});
+      out += SseData(j);
+    }
     if (ev.done) {
       Json j = ChunkBase();
       Json choice;
@@ -177,7 +205,7 @@ std::string GenerationFormatter::StreamEvents(std::vector<SeqEvent>& events) {
       if (options_.kind == ApiKind::kChat) choice["delta"] = Json::object();
       else choice["text"] = "";
       choice["logprobs"] = nullptr;
-      choice["finish_reason"] = FinishName(ev.finish);
+      choice["finish_reason"] = c.finish_name;
       j["choices"] = Json::array({choice});
       out += SseData(j);
     }
@@ -237,6 +265,10 @@ Json GenerationFormatter::Final() const {
       // Present whenever the output had a think block (even an empty one), as DeepSeek's API does.
       if (!c.reasoning.empty() || (options_.separate_reasoning && options_.prompt_opens_think))
         msg["reasoning_content"] = c.reasoning;
+      if (!c.tool_calls.empty()) {
+        msg["tool_calls"] = ToolCallsJson(c.tool_calls, options_.id, i, false);
+        if (c.content.empty()) msg["content"] = nullptr;
+      }
       choice["message"] = msg;
       choice["logprobs"] = options_.logprobs ? Json{{"content", c.lp_content}, {"refusal", nullptr}} : Json(nullptr);
     } else {
@@ -244,7 +276,7 @@ Json GenerationFormatter::Final() const {
       choice["text"] = echo + c.content;
       choice["logprobs"] = options_.logprobs ? c.legacy : Json(nullptr);
     }
-    choice["finish_reason"] = FinishName(c.finish);
+    choice["finish_reason"] = c.finish_name;
     choices.push_back(std::move(choice));
   }
   j["choices"] = choices;

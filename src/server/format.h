@@ -5,6 +5,8 @@
 // Streaming follows OpenAI's wire format: `data: {json}\n\n` per chunk, a first chat chunk with the role, a
 // last chunk per choice with finish_reason, an optional usage chunk (stream_options.include_usage: every
 // chunk carries "usage": null and the last one has empty choices and the usage), then `data: [DONE]\n\n`.
+// With tools, content is streamed until a tool-calls tag; the parsed calls come in one delta at the end
+// (finish_reason "tool_calls").
 #pragma once
 #include <cstdint>
 #include <string>
@@ -13,6 +15,7 @@
 #include "server/engine.h"
 #include "server/reasoning.h"
 #include "server/request.h"
+#include "server/tool_calls.h"
 
 namespace seek::server {
 
@@ -36,6 +39,7 @@ struct FormatterOptions {
   bool separate_reasoning = false;
   bool prompt_opens_think = false;  // the chat prompt ends inside <think>
   bool logprobs = false;
+  bool parse_tool_calls = false;  // chat with tools: DeepSeek-format tool calls -> message.tool_calls
   std::vector<std::string> echo;  // completions with echo: prompt text per prompt
   std::vector<int32_t> prompt_tokens;  // per prompt
 };

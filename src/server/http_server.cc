@@ -119,6 +119,8 @@ void HttpServer::Impl::Generate(const httplib::Request& req, httplib::Response& 
     prompts.push_back(tok.Encode(text, /*add_special=*/false));
     fo.separate_reasoning = chat.separate_reasoning;
     fo.prompt_opens_think = chat.separate_reasoning && PromptOpensThink(text);
+    fo.parse_tool_calls = chat.tools.is_array() && !chat.tools.empty() &&
+                          !(chat.tool_choice.is_string() && chat.tool_choice == "none");
   } else {
     comp = ParseCompletionRequest(req.body, n_vocab);
     p = &comp;
