@@ -1,12 +1,9 @@
 // seek serve: an OpenAI-compatible HTTP server (see src/server/http_server.h for the routes).
 // The listener starts before the model loads, so /health answers 503 while loading and 200 once ready.
 // SIGINT / SIGTERM stop it: new connections are refused and running requests drain.
-#include <atomic>
-#include <condition_variable>
+#include <chrono>
 #include <csignal>
-#include <mutex>
 #include <cstdio>
-#include <pthread.h>
 #include <thread>
 
 #include "cli/commands.h"
@@ -17,6 +14,14 @@
 
 namespace seek::cli {
 namespace {
+
+volatile std::sig_atomic_t g_signal = 0;
+volatile std::sig_atomic_t g_ready = 0;
+
+void OnSignal(int sig) {
+  if (!g_ready) std::_Exit(128 + sig);  // still loading: nothing to drain (async-signal-safe)
+  g_signal = sig;
+}
 
 struct ServeCmd {
   ModelOptions model;
@@ -32,12 +37,9 @@ std::string ModelId(const ServeCmd& o) {
 }
 
 int Serve(const ServeCmd& o) {
-  // Signals are taken by one thread with sigwait; every other thread (HTTP, engine, pool) inherits the mask.
-  sigset_t set;
-  sigemptyset(&set);
-  sigaddset(&set, SIGINT);
-  sigaddset(&set, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+  // SIGINT / SIGTERM: exit at once while loading; afterwards the main thread sees the flag and drains.
+  std::signal(SIGINT, OnSignal);
+  std::signal(SIGTERM, OnSignal);
   std::signal(SIGPIPE, SIG_IGN);  // a client hanging up must not kill the server
 
   server::ServerOptions so;
@@ -60,20 +62,6 @@ int Serve(const ServeCmd& o) {
       o.serve.api_key_file.empty())
     std::fprintf(stderr, "seek serve: warning: listening on %s without --api-key\n", o.serve.host.c_str());
 
-  std::atomic<bool> ready{false};
-  std::mutex mu;
-  std::condition_variable cv;
-  bool stop = false;
-  std::thread signals([&] {
-    int sig = 0;
-    sigwait(&set, &sig);
-    if (!ready.load()) std::_Exit(128 + sig);  // still loading: nothing to drain
-    std::lock_guard<std::mutex> lock(mu);
-    stop = true;
-    cv.notify_all();
-  });
-  signals.detach();
-
   std::unique_ptr<Model> model = LoadModel(o.model);
   server::EngineConfig ec;
   ec.n_slots = o.serve.parallel;
@@ -82,12 +70,11 @@ int Serve(const ServeCmd& o) {
   ec.max_queue = o.serve.queue;
   server::Engine engine(*model, ec, &http.metrics());
   http.SetReady(model.get(), &engine);
-  ready = true;
+  g_ready = 1;
   std::fprintf(stderr, "seek serve: ready: %s, %d slot(s) x %d tokens of context, %d threads\n",
                ModelId(o).c_str(), engine.n_slots(), engine.n_ctx(), ec.n_threads);
 
-  std::unique_lock<std::mutex> lock(mu);
-  cv.wait(lock, [&] { return stop; });
+  while (!g_signal) std::this_thread::sleep_for(std::chrono::milliseconds(100));
   std::fprintf(stderr, "seek serve: shutting down\n");
   http.Stop();
   return 0;
