@@ -52,7 +52,7 @@ void AddModelOptions(CLI::App* app, ModelOptions& o, bool model_required) {
   if (model_required) m->required();
   app->add_option("--tokenizer", o.tokenizer, "tokenizer to use instead of the model's (tokenizer.json, HF folder, GGUF, llama2.c tokenizer.bin)");
   app->add_option("-t,--threads", o.threads, "threads (default: all cores)")->check(CLI::Range(0, 1024));
-  app->add_option("-c,--ctx-size", o.ctx, "context size in tokens (default: the model's, at most 4096)")
+  app->add_option("-c,--ctx-size,--ctx", o.ctx, "context size in tokens (default: the model's, at most 4096)")
       ->check(CLI::Range(0, 1 << 24));
   app->add_flag("-v,--verbose", o.verbose, "print what is being done");
 }
