@@ -2,6 +2,8 @@
 
 #include <httplib.h>
 
+#include <sys/socket.h>
+
 #include <ctime>
 #include <thread>
 
@@ -62,6 +64,7 @@ struct HttpServer::Impl {
   Metrics& metrics;
   httplib::Server svr;
   std::thread thread;
+  std::atomic<bool> listen_done{false};
   std::atomic<const Model*> model{nullptr};
   std::atomic<Engine*> engine{nullptr};
   std::unique_ptr<ChatTemplate> tmpl;
@@ -358,6 +361,12 @@ void HttpServer::Start(int n_slots_hint) {
   s.svr.set_keep_alive_max_count(100);
   s.svr.set_keep_alive_timeout(5);
   s.svr.set_tcp_nodelay(true);
+  // httplib's default also sets SO_REUSEPORT, which lets a second server bind the same port and silently take
+  // a share of the connections; keep only SO_REUSEADDR (restart without waiting for TIME_WAIT).
+  s.svr.set_socket_options([](socket_t sock) {
+    int yes = 1;
+    ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
+  });
   s.Routes();
   if (s.opt.port == 0) {
     port_ = s.svr.bind_to_any_port(s.opt.host);
@@ -367,7 +376,13 @@ void HttpServer::Start(int n_slots_hint) {
       Fail("cannot listen on %s:%d (address in use, or not permitted)", s.opt.host.c_str(), s.opt.port);
     port_ = s.opt.port;
   }
-  s.thread = std::thread([&s] { s.svr.listen_after_bind(); });
+  s.thread = std::thread([&s] {
+    s.svr.listen_after_bind();
+    s.listen_done = true;
+  });
+  // Return once the accept loop runs: httplib's stop() does nothing before that, and Stop() would then wait
+  // forever for a loop that never ends.
+  while (!s.svr.is_running() && !s.listen_done) std::this_thread::sleep_for(std::chrono::milliseconds(1));
 }
 
 void HttpServer::SetReady(const Model* model, Engine* engine) {
