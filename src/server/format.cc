@@ -72,6 +72,7 @@ Json GenerationFormatter::ChunkBase() const {
   j["created"] = options_.created;
   j["model"] = options_.model;
   j["system_fingerprint"] = "seek";
+  if (options_.include_usage) j["usage"] = nullptr;
   return j;
 }
 

@@ -39,7 +39,8 @@ struct FormatterOptions {
   bool separate_reasoning = false;
   bool prompt_opens_think = false;  // the chat prompt ends inside <think>
   bool logprobs = false;
-  bool parse_tool_calls = false;  // chat with tools: DeepSeek-format tool calls -> message.tool_calls
+  bool parse_tool_calls = false;
+  bool include_usage = false;     // streaming: every chunk has "usage": null, then a usage chunk  // chat with tools: DeepSeek-format tool calls -> message.tool_calls
   std::vector<std::string> echo;  // completions with echo: prompt text per prompt
   std::vector<int32_t> prompt_tokens;  // per prompt
 };

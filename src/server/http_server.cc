@@ -157,13 +157,14 @@ void HttpServer::Impl::Generate(const httplib::Request& req, httplib::Response& 
     fo.prompt_tokens.push_back(int32_t(n));
   }
 
-  fo.id = StrFormat("%s-%llu%lld", kind == ApiKind::kChat ? "chatcmpl" : "cmpl",
-                    (unsigned long long)next_id.fetch_add(1), (long long)std::time(nullptr));
+  fo.id = StrFormat("%s-%llx-%llu", kind == ApiKind::kChat ? "chatcmpl" : "cmpl",
+                    (unsigned long long)std::time(nullptr), (unsigned long long)next_id.fetch_add(1));
   fo.model = opt.model_id;
   fo.created = std::time(nullptr);
   fo.n_per_prompt = p->n;
   fo.n_choices = int32_t(prompts.size()) * p->n;
   fo.logprobs = p->logprobs;
+  fo.include_usage = p->stream && p->include_usage;
 
   auto stream = std::make_shared<RequestStream>();
   std::vector<SeqRequest> seqs;

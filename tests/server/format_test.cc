@@ -75,6 +75,7 @@ TEST(GenerationFormatter, ChatStreamWithReasoning) {
   o.separate_reasoning = true;
   o.prompt_opens_think = true;
   o.prompt_tokens = {10};
+  o.include_usage = true;
   GenerationFormatter f(o, *tok);
   std::string body = f.StreamStart();
   std::vector<SeqEvent> ev = {Text(0, "Let me"), Text(1, "Quick</"), Text(0, " think.\n</th")};
@@ -97,10 +98,12 @@ TEST(GenerationFormatter, ChatStreamWithReasoning) {
     Json j = Json::parse(payloads[i]);
     EXPECT_EQ(j["object"], "chat.completion.chunk");
     EXPECT_EQ(j["id"], "chatcmpl-1");
+    ASSERT_TRUE(j.contains("usage")) << payloads[i];  // include_usage: null until the last chunk
     if (j["choices"].empty()) {
       usage = j["usage"];
       continue;
     }
+    EXPECT_TRUE(j["usage"].is_null());
     ASSERT_EQ(j["choices"].size(), 1u);
     const Json& c = j["choices"][0];
     const int idx = c["index"].get<int>();
