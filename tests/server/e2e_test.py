@@ -3,7 +3,7 @@
 
 Starts a real server on SmolLM2-135M-Instruct (env SEEK_SMOLLM2) on a free port and checks chat and
 completions (streaming and not), n=2, stop strings, logprobs, seeded reproducibility, /v1/models, /health,
-/metrics, /tokenize, /detokenize, OpenAI-shaped errors (400 naming the field, 401 for a wrong key, 429 when
+/metrics, /tokenize, /detokenize, tools reaching the chat template, OpenAI-shaped errors (400 naming the field, 401 for a wrong key, 429 when
 the queue is full), a client that hangs up mid-stream, and the R1 reasoning split (SmolLM2 with the
 R1-Distill chat template through --chat-template-file).
 
@@ -16,6 +16,7 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import unittest
@@ -44,14 +45,16 @@ def free_port():
 class Server:
     def __init__(self, *extra):
         self.port = free_port()
+        self.log = tempfile.TemporaryFile(mode="w+")  # a file, not a pipe: a full pipe would block the server
         self.proc = subprocess.Popen(
             [SEEK, "serve", "-m", MODEL, "--port", str(self.port), "-c", "512", "-t", "2", "--api-key", KEY, *extra],
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+            stdout=self.log, stderr=subprocess.STDOUT, text=True)
         self.health_codes = set()
         deadline = time.time() + 120
         while time.time() < deadline:
             if self.proc.poll() is not None:
-                raise RuntimeError("seek serve exited: " + self.proc.stdout.read())
+                self.log.seek(0)
+                raise RuntimeError("seek serve exited: " + self.log.read())
             try:
                 code, _ = self.get("/health", auth=False)
                 self.health_codes.add(code)
@@ -95,6 +98,8 @@ class Server:
             self.proc.wait(timeout=30)
         except subprocess.TimeoutExpired:
             self.proc.kill()
+            self.proc.wait()
+        self.log.close()
 
 
 MSGS = [{"role": "user", "content": "What is the capital of France? Answer in one sentence."}]
@@ -318,6 +323,27 @@ class ReasoningTest(unittest.TestCase):
         for t in threads:
             t.join()
         self.assertEqual(results, ["length", "length"])
+
+
+class ToolsTest(unittest.TestCase):
+    """tools reach the chat template (Qwen2.5's renders them into the system prompt)."""
+
+    def test_tools_are_rendered(self):
+        tmpl = os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                            "../testdata/chat/templates/Qwen-Qwen2.5-7B-Instruct.jinja")
+        srv = Server("--chat-template-file", tmpl)
+        try:
+            kw = dict(model="x", messages=[{"role": "user", "content": "Weather in Paris?"}], temperature=0,
+                      max_tokens=2)
+            plain = srv.client.chat.completions.create(**kw)
+            tools = [{"type": "function", "function": {"name": "get_weather", "description": "Get the weather",
+                                                       "parameters": {"type": "object", "properties": {
+                                                           "city": {"type": "string"}}}}}]
+            with_tools = srv.client.chat.completions.create(tools=tools, tool_choice="auto", **kw)
+            self.assertGreater(with_tools.usage.prompt_tokens, plain.usage.prompt_tokens + 20)
+            self.assertIn(with_tools.choices[0].finish_reason, ("stop", "length"))
+        finally:
+            srv.stop()
 
 
 if __name__ == "__main__":
