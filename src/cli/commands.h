@@ -14,5 +14,6 @@ void RegisterInfo(CLI::App& app, Runner& run);
 void RegisterTokenize(CLI::App& app, Runner& run);
 void RegisterQuantize(CLI::App& app, Runner& run);
 void RegisterPerplexity(CLI::App& app, Runner& run);
+void RegisterServe(CLI::App& app, Runner& run);
 
 }  // namespace seek::cli

@@ -15,6 +15,7 @@ int main(int argc, char** argv) {
   seek::cli::RegisterTokenize(app, run);
   seek::cli::RegisterQuantize(app, run);
   seek::cli::RegisterPerplexity(app, run);
+  seek::cli::RegisterServe(app, run);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -52,9 +52,25 @@ void AddModelOptions(CLI::App* app, ModelOptions& o, bool model_required) {
   if (model_required) m->required();
   app->add_option("--tokenizer", o.tokenizer, "tokenizer to use instead of the model's (tokenizer.json, HF folder, GGUF, llama2.c tokenizer.bin)");
   app->add_option("-t,--threads", o.threads, "threads (default: all cores)")->check(CLI::Range(0, 1024));
-  app->add_option("-c,--ctx-size", o.ctx, "context size in tokens (default: the model's, at most 4096)")
+  app->add_option("-c,--ctx-size,--ctx", o.ctx, "context size in tokens (default: the model's, at most 4096)")
       ->check(CLI::Range(0, 1 << 24));
   app->add_flag("-v,--verbose", o.verbose, "print what is being done");
+}
+
+void AddServeOptions(CLI::App* app, ServeOptions& o) {
+  app->add_option("--host", o.host, "address to listen on (default 127.0.0.1; 0.0.0.0 exposes the server)");
+  app->add_option("--port", o.port, "port to listen on; 0 = any free port (default 8080)")->check(CLI::Range(0, 65535));
+  app->add_option("--parallel", o.parallel, "slots: requests decoded concurrently, one KV cache each (default 1)")
+      ->check(CLI::Range(1, 256));
+  app->add_option("--queue", o.queue, "queued sequences before answering 429 (default 64)")->check(CLI::Range(1, 1 << 16));
+  app->add_option("--api-key", o.api_keys, "require Authorization: Bearer KEY (repeatable)");
+  app->add_option("--api-key-file", o.api_key_file, "file with API keys, one per line");
+  app->add_option("--cors-origin", o.cors_origin, "allow browser requests from this origin (default: no CORS)");
+  app->add_option("--chat-template-file", o.chat_template_file, "Jinja chat template to use instead of the model's");
+  app->add_option("-a,--alias", o.alias, "model name reported by /v1/models (default: the model file's name)");
+  app->add_option("--timeout", o.timeout, "socket read/write timeout in seconds (default 60)")->check(CLI::Range(1, 86400));
+  app->add_option("--max-body-mb", o.max_body_mb, "largest request body in MiB (default 8)")->check(CLI::Range(1, 1024));
+  app->add_option("--http-threads", o.http_threads, "HTTP worker threads; 0 = automatic")->check(CLI::Range(0, 1024));
 }
 
 void AddSamplingOptions(CLI::App* app, SamplingOptions& o) {

@@ -6,6 +6,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include <CLI/CLI.hpp>
 
@@ -30,7 +31,24 @@ struct SamplingOptions {
   std::optional<uint64_t> seed;
 };
 
+// `seek serve` flags (names as llama-server's where it has them).
+struct ServeOptions {
+  std::string host = "127.0.0.1";
+  int32_t port = 8080;             // 0: any free port (printed at start-up)
+  int32_t parallel = 1;            // slots: sequences decoded concurrently, one KV cache each
+  int32_t queue = 64;              // queued sequences before 429
+  std::vector<std::string> api_keys;
+  std::string api_key_file;
+  std::string cors_origin;
+  std::string chat_template_file;
+  std::string alias;               // model id reported by /v1/models
+  int32_t timeout = 60;            // read / write timeout in seconds
+  int32_t max_body_mb = 8;
+  int32_t http_threads = 0;
+};
+
 void AddModelOptions(CLI::App* app, ModelOptions& o, bool model_required = true);
+void AddServeOptions(CLI::App* app, ServeOptions& o);
 void AddSamplingOptions(CLI::App* app, SamplingOptions& o);
 
 SamplingParams ResolveSampling(const SamplingOptions& o, const SamplingParams& model_defaults);
