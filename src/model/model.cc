@@ -135,7 +135,11 @@ int64_t Model::n_params() const {
 }
 
 size_t Model::kv_bytes_per_token() const {
-  return 2 * size_t(config_.n_layer) * size_t(config_.kv_dim()) * sizeof(float);
+  return size_t(config_.kv_elements_per_token()) * sizeof(float);
+}
+
+int64_t Model::n_active_params() const {
+  return config_.active_params_per_token(weights_->n_params);
 }
 
 }  // namespace seek
