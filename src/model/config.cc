@@ -53,7 +53,9 @@ int64_t ModelConfig::kv_elements_per_token() const {
 }
 
 int64_t ModelConfig::active_params_per_token(int64_t n_params) const {
-  if (arch != ModelArch::kDeepSeek2) return n_params;
+  // The embedding table is not read per token (one row is), unless it is also the output projection.
+  const int64_t embd_unread = tied_embeddings ? 0 : (int64_t(n_vocab) - 1) * n_embd;
+  if (arch != ModelArch::kDeepSeek2) return n_params - embd_unread;
   const int64_t expert = 3 * int64_t(n_embd) * moe.n_ff_exp;  // gate, up, down
   int64_t unused = 0;
   for (int32_t il = 0; il < n_layer + n_nextn_layer; ++il) {
@@ -69,7 +71,7 @@ int64_t ModelConfig::active_params_per_token(int64_t n_params) const {
   const int64_t mtp_rest = int64_t(n_nextn_layer) *
                            (attn + int64_t(moe.n_expert_used + moe.n_expert_shared) * expert +
                             int64_t(n_embd) * moe.n_expert + 2 * int64_t(n_embd) * n_embd + 6 * int64_t(n_embd));
-  return n_params - unused - mtp_rest;
+  return n_params - embd_unread - unused - mtp_rest;
 }
 
 const char* RopeScalingName(RopeScaling s) {

@@ -46,7 +46,7 @@ class Model {
   // Bytes of KV cache per token of context (all layers, at the cache's element type, fp32 today). DeepSeek2
   // caches only the MLA latent + RoPE key: n_layer * (kv_lora_rank + qk_rope_head_dim) elements.
   size_t kv_bytes_per_token() const;
-  // Parameters read per token (DeepSeek2: without the unused routed experts and the MTP layers).
+  // Parameters read per token (one embedding row; DeepSeek2: without the unused experts and the MTP layers).
   int64_t n_active_params() const;
 
   // --- used by Context and the architecture files ---

@@ -341,6 +341,35 @@ TEST(DeepSeek2Config, RealV2LiteAndV3KvBytes) {
   EXPECT_EQ(v3.moe.n_group_used, 4);
 }
 
+// Parameter counts from the config alone (ForEachTensor's shapes): DeepSeek-V3 is 671B with 37B activated;
+// V2 236B / 21B; V2-Lite 15.7B / 2.4B (their papers and model cards). seek counts what a token reads (one
+// embedding row), which lands within 5% of each published figure.
+TEST(DeepSeek2Config, TotalAndActiveParamsOfRealShapes) {
+  SEEK_REQUIRE_SHARED();
+  const std::string dir = test::SharedDir() + "/deepseek-configs/";
+  struct Expect {
+    const char* file;
+    double total_b, active_b;
+  };
+  for (const Expect& e : {Expect{"config_671B.json", 671, 37}, Expect{"config_236B.json", 236, 21},
+                          Expect{"config_16B.json", 15.7, 2.4}}) {
+    const auto c = ModelConfig::FromDeepSeekInferenceConfig(
+        nlohmann::json::parse(test::ReadFileToString(dir + e.file)), e.file);
+    Model::Weights w;
+    int64_t total = 0;
+    ForEachTensor(c, w, [&](TensorSlot& slot) {
+      int64_t n = 1;
+      for (int i = 0; i < slot.n_dims; ++i) n *= slot.ne[i];
+      if (slot.name.find("attn_k_b") != std::string::npos || slot.name.find("attn_v_b") != std::string::npos) return;
+      total += n;  // (attn_k_b / attn_v_b duplicate attn_kv_b)
+    });
+    const double active = double(c.active_params_per_token(total));
+    std::cout << "[params] " << e.file << ": " << total / 1e9 << "B total, " << active / 1e9 << "B active\n";
+    EXPECT_NEAR(total / 1e9, e.total_b, 0.02 * e.total_b) << e.file;
+    EXPECT_NEAR(active / 1e9, e.active_b, 0.05 * e.active_b) << e.file;
+  }
+}
+
 // --- Routing by hand ---
 
 TEST(DeepSeek2Moe, SoftmaxGreedy) {
