@@ -11,6 +11,8 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <filesystem>
+#include <fstream>
 #include <iostream>
 #include <memory>
 #include <span>
@@ -276,6 +278,54 @@ TEST(DeepSeek2Files, Fp8LoadsDequantizedWithBlockScales) {
   std::cout << "[accuracy] ds3 FP8 vs BF16 model: mean KL " << kl << "\n";
   EXPECT_GT(MaxAbsDiff(got, std::vector<float>(lb.begin(), lb.end())), 0.0);  // the scales were applied, not skipped
   EXPECT_LE(kl, 1e-2);
+}
+
+// A copy of an HF folder whose safetensors header lacks `drop` (the data bytes stay; offsets still hold).
+std::string FolderWithout(const std::string& src, const std::string& drop, const std::string& tag) {
+  const std::string dir = ::testing::TempDir() + "/seek_ds2_" + tag;
+  std::filesystem::create_directories(dir);
+  std::filesystem::copy_file(src + "/config.json", dir + "/config.json",
+                             std::filesystem::copy_options::overwrite_existing);
+  const std::string st = test::ReadFileToString(src + "/model.safetensors");
+  uint64_t n = 0;
+  std::memcpy(&n, st.data(), 8);
+  nlohmann::json header = nlohmann::json::parse(st.substr(8, n));
+  EXPECT_TRUE(header.contains(drop)) << drop;
+  header.erase(drop);
+  std::string h = header.dump();
+  h.resize(n, ' ');  // same length: the data section does not move
+  std::ofstream out(dir + "/model.safetensors", std::ios::binary);
+  out.write(st.data(), 8);
+  out.write(h.data(), std::streamsize(h.size()));
+  out.write(st.data() + 8 + n, std::streamsize(st.size() - 8 - n));
+  return dir;
+}
+
+void ExpectLoadError(const std::string& path, const std::string& needle) {
+  try {
+    Model::Load(path);
+    ADD_FAILURE() << "no error, expected one mentioning " << needle;
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find(needle), std::string::npos) << e.what();
+  }
+}
+
+TEST(DeepSeek2Files, Fp8WithoutScalesIsAnError) {
+  const std::string src = test::TestdataDir() + "/models/ds3/hf_fp8";
+  ExpectLoadError(FolderWithout(src, "model.layers.1.mlp.experts.3.up_proj.weight_scale_inv", "noscale"),
+                  "blk.1.ffn_up.3.weight.scale_inv");
+}
+
+TEST(DeepSeek2Files, MissingTensorsAreNamed) {
+  const std::string src = test::TestdataDir() + "/models/ds3/hf";
+  ExpectLoadError(FolderWithout(src, "model.layers.0.self_attn.kv_b_proj.weight", "nokvb"), "attn_kv_b");
+  ExpectLoadError(FolderWithout(src, "model.layers.1.mlp.experts.5.down_proj.weight", "noexp"),
+                  "blk.1.ffn_down.5.weight");
+  ExpectLoadError(FolderWithout(src, "model.layers.1.mlp.gate.e_score_correction_bias", "nobias"),
+                  "blk.1.exp_probs_b.bias");
+  // The MTP layer is optional: without it the model loads and NextN says so.
+  auto m = Model::Load(FolderWithout(src, "model.layers.2.eh_proj.weight", "nomtp"));
+  EXPECT_FALSE(NextN::Available(*m));
 }
 
 // --- MTP / NextN head vs HF (the MTP block built from transformers' DeepseekV3DecoderLayer) ---
