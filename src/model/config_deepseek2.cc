@@ -3,8 +3,9 @@
 //
 // Facts that differ between sources (docs/DESIGN.md "DeepSeek2"):
 //  - RoPE: the checkpoints' q_pe / k_pe rotate adjacent pairs (HF DeepseekV2 uses complex multiplication on
-//    (2i, 2i+1); DeepseekV3 with rope_interleave = true de-interleaves q and k the same way before rotate_half,
-//    which gives the same q.k). GGML "normal" RoPE; llama.cpp's converter does not permute. kNorm here.
+//    (2i, 2i+1); DeepseekV3 with rope_interleave = true de-interleaves q and k the same way before
+//    rotate_half, which gives the same q.k). GGML "normal" RoPE; llama.cpp's converter does not permute.
+//    kNorm here.
 //  - YaRN attention factors: cos/sin are multiplied by mscale(s, mscale) / mscale(s, mscale_all_dim) (HF
 //    _compute_yarn_parameters; 1 in every release) and the softmax scale by mscale(s, mscale_all_dim)^2. HF
 //    4.57.1's native DeepseekV2Attention omits the softmax factor; DeepSeek's own V2 code, HF DeepseekV3 and
@@ -58,7 +59,8 @@ double JNum(const nlohmann::json& j, const char* key, const std::string& path, d
   if (!j[key].is_number()) Fail("%s: config.json: \"%s\" must be a number", path.c_str(), key);
   return j[key].get<double>();
 }
-std::string JStr(const nlohmann::json& j, const char* key, const std::string& path, const std::string& fallback) {
+std::string JStr(const nlohmann::json& j, const char* key, const std::string& path,
+                 const std::string& fallback) {
   if (!j.contains(key) || j[key].is_null()) return fallback;
   if (!j[key].is_string()) Fail("%s: config.json: \"%s\" must be a string", path.c_str(), key);
   return j[key].get<std::string>();
@@ -80,10 +82,12 @@ ModelConfig DeepSeek2ConfigFromHf(const nlohmann::json& j, const std::string& pa
   c.n_ctx_train = JInt(j, "max_position_embeddings", path, false, 0);
   c.tied_embeddings = j.value("tie_word_embeddings", false);
   c.rope.theta = float(JNum(j, "rope_theta", path, 10000.0));
-  if (j.value("attention_bias", false)) Fail("%s: config.json: attention_bias = true is not supported", path.c_str());
+  if (j.value("attention_bias", false))
+    Fail("%s: config.json: attention_bias = true is not supported", path.c_str());
   if (j.contains("rope_interleave") && j["rope_interleave"].is_boolean() && !j["rope_interleave"].get<bool>())
     Fail("%s: config.json: rope_interleave = false is not supported for deepseek2", path.c_str());
-  if (JStr(j, "hidden_act", path, "silu") != "silu") Fail("%s: config.json: hidden_act must be silu", path.c_str());
+  if (JStr(j, "hidden_act", path, "silu") != "silu")
+    Fail("%s: config.json: hidden_act must be silu", path.c_str());
 
   MlaConfig& a = c.mla;
   a.q_lora_rank = JInt(j, "q_lora_rank", path, false, 0);  // null in V2-Lite
@@ -109,7 +113,8 @@ ModelConfig DeepSeek2ConfigFromHf(const nlohmann::json& j, const std::string& pa
   } else if (scoring == "sigmoid") {
     m.scoring = MoeScoring::kSigmoid;
   } else {
-    Fail("%s: config.json: scoring_func '%s' is not supported (softmax, sigmoid)", path.c_str(), scoring.c_str());
+    Fail("%s: config.json: scoring_func '%s' is not supported (softmax, sigmoid)", path.c_str(),
+         scoring.c_str());
   }
   const std::string topk = JStr(j, "topk_method", path, v3 ? "noaux_tc" : "greedy");
   if (topk == "greedy") {
@@ -165,7 +170,8 @@ ModelConfig DeepSeek2ConfigFromGguf(const GgufFile& g) {
       return int32_t(fallback);
     }
     if (*v < 0 || *v > std::numeric_limits<int32_t>::max())
-      Fail("%s: config: %s%s = %lld is out of range", g.path().c_str(), p.c_str(), key, static_cast<long long>(*v));
+      Fail("%s: config: %s%s = %lld is out of range", g.path().c_str(), p.c_str(), key,
+           static_cast<long long>(*v));
     return int32_t(*v);
   };
   auto getf = [&](const char* key, float fallback) {
@@ -211,8 +217,8 @@ ModelConfig DeepSeek2ConfigFromGguf(const GgufFile& g) {
   m.norm_topk_prob = g.GetBool(p + "expert_weights_norm").value_or(false);
   const int32_t gating = get("expert_gating_func", false, 1);  // llama.cpp: 1 softmax, 2 sigmoid
   if (gating != 1 && gating != 2)
-    Fail("%s: config: deepseek2.expert_gating_func = %d is not supported (1 softmax, 2 sigmoid)", g.path().c_str(),
-         gating);
+    Fail("%s: config: deepseek2.expert_gating_func = %d is not supported (1 softmax, 2 sigmoid)",
+         g.path().c_str(), gating);
   m.scoring = gating == 2 ? MoeScoring::kSigmoid : MoeScoring::kSoftmax;
   m.n_group = get("expert_group_count", false, 1);
   m.n_group_used = get("expert_group_used_count", false, 1);
@@ -267,7 +273,8 @@ ModelConfig ModelConfig::FromDeepSeekInferenceConfig(const nlohmann::json& j, co
       {"norm_topk_prob", j.value("score_func", "softmax") == "sigmoid"},
   };
   const std::string score = hf["scoring_func"];
-  hf["topk_method"] = score == "sigmoid" ? "noaux_tc" : (hf["n_group"].get<int>() > 1 ? "group_limited_greedy" : "greedy");
+  hf["topk_method"] =
+      score == "sigmoid" ? "noaux_tc" : (hf["n_group"].get<int>() > 1 ? "group_limited_greedy" : "greedy");
   const double factor = j.value("rope_factor", 40.0);
   if (factor > 1.0) {
     hf["rope_scaling"] = {{"type", "yarn"},
@@ -288,17 +295,20 @@ void ValidateDeepSeek2(const ModelConfig& c) {
   const MlaConfig& a = c.mla;
   const MoeConfig& m = c.moe;
   auto in_range = [&](const char* field, int64_t v, int64_t lo, int64_t hi) {
-    if (v < lo || v > hi) Fail("%s: config: %s = %lld must be in [%lld, %lld]", f, field, (long long)v, (long long)lo,
-                               (long long)hi);
+    if (v < lo || v > hi)
+      Fail("%s: config: %s = %lld must be in [%lld, %lld]", f, field, (long long)v, (long long)lo,
+           (long long)hi);
   };
   in_range("q_lora_rank", a.q_lora_rank, 0, 1 << 16);
   in_range("kv_lora_rank", a.kv_lora_rank, 1, 1 << 16);
   in_range("qk_nope_head_dim", a.qk_nope_head_dim, 1, 4096);
   in_range("qk_rope_head_dim", a.qk_rope_head_dim, 2, 4096);
   in_range("v_head_dim", a.v_head_dim, 1, 4096);
-  if (a.qk_rope_head_dim % 2 != 0) Fail("%s: config: qk_rope_head_dim = %d must be even", f, a.qk_rope_head_dim);
+  if (a.qk_rope_head_dim % 2 != 0)
+    Fail("%s: config: qk_rope_head_dim = %d must be even", f, a.qk_rope_head_dim);
   if (!(a.yarn_log_mul >= 0.0f) || !std::isfinite(a.yarn_log_mul))
-    Fail("%s: config: rope yarn_log_multiplier (0.1 * mscale_all_dim) = %g must be >= 0", f, double(a.yarn_log_mul));
+    Fail("%s: config: rope yarn_log_multiplier (0.1 * mscale_all_dim) = %g must be >= 0", f,
+         double(a.yarn_log_mul));
   in_range("n_routed_experts", m.n_expert, 1, 1 << 16);
   in_range("num_experts_per_tok", m.n_expert_used, 1, m.n_expert);
   in_range("n_shared_experts", m.n_expert_shared, 0, 1024);

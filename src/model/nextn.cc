@@ -32,8 +32,13 @@ bool NextN::Available(const Model& model, int32_t k) {
 }
 
 NextN::NextN(const Model& model, int32_t n_ctx, ThreadPool* pool, int32_t k)
-    : model_(model), pool_(pool), layer_(model.config().n_layer + k), n_ctx_(n_ctx), state_(std::make_unique<State>()) {
-  if (!Available(model, k)) Fail("%s: the model has no MTP (NextN) layer %d", model.source().path().c_str(), k);
+    : model_(model),
+      pool_(pool),
+      layer_(model.config().n_layer + k),
+      n_ctx_(n_ctx),
+      state_(std::make_unique<State>()) {
+  if (!Available(model, k))
+    Fail("%s: the model has no MTP (NextN) layer %d", model.source().path().c_str(), k);
   const ModelConfig& c = model.config();
   if (n_ctx_ <= 0) Fail("NextN: n_ctx must be positive");
   state_->cache.Allocate(1, n_ctx_, c.mla.kv_lora_rank, c.mla.qk_rope_head_dim);
@@ -48,13 +53,15 @@ void NextN::Truncate(int32_t n) {
   n_past_ = std::min(n_past_, n);
 }
 
-std::span<const float> NextN::Eval(std::span<const float> hidden, std::span<const int32_t> next_tokens, bool all_logits) {
+std::span<const float> NextN::Eval(std::span<const float> hidden, std::span<const int32_t> next_tokens,
+                                   bool all_logits) {
   const ModelConfig& c = model_.config();
   const Model::Weights& w = model_.weights();
   const LayerWeights& l = w.layers[size_t(layer_)];
   const int64_t n = int64_t(next_tokens.size()), E = c.n_embd, n_vocab = c.n_vocab;
   if (n == 0) Fail("NextN::Eval: no tokens");
-  if (int64_t(hidden.size()) != n * E) Fail("NextN::Eval: %zu hidden values for %lld tokens", hidden.size(), (long long)n);
+  if (int64_t(hidden.size()) != n * E)
+    Fail("NextN::Eval: %zu hidden values for %lld tokens", hidden.size(), (long long)n);
   if (n_past_ + n > n_ctx_) Fail("NextN: context overflow (%d + %lld > %d)", n_past_, (long long)n, n_ctx_);
   for (int32_t t : next_tokens)
     if (t < 0 || t >= c.n_vocab) Fail("NextN::Eval: token id %d out of range", t);
@@ -76,7 +83,8 @@ std::span<const float> NextN::Eval(std::span<const float> hidden, std::span<cons
     DeepSeek2DecoderLayer(c, l, c.layer(layer_).moe, s.rope, s.cache, 0, n_past_, m, mla_form_, b, pool_);
     const int32_t n_logits = all_logits ? m : (start + m == n ? 1 : 0);
     if (n_logits > 0) {
-      RmsNormRows(b.x.data() + (m - n_logits) * E, l.nextn_shared_head_norm, b.xn.data(), n_logits, c.norm_eps);
+      RmsNormRows(b.x.data() + (m - n_logits) * E, l.nextn_shared_head_norm, b.xn.data(), n_logits,
+                  c.norm_eps);
       MatMul(head, b.xn.data(), s.logits.data() + (all_logits ? start * n_vocab : 0), n_logits, pool_);
     }
     n_past_ += m;

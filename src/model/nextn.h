@@ -1,16 +1,17 @@
 // DeepSeek-V3 multi-token prediction (MTP, "NextN") head: the extra layer stored after the main ones
 // (HF model.layers.{num_hidden_layers}.*, GGUF blk.{n_layer}.nextn.*), for speculative decoding (runtime/).
 //
-// For the token at position i with final hidden state h_i (after output_norm, Context::hidden_states()) and the
-// token t_{i+1} that follows it (sampled or drafted), the module predicts t_{i+2}
+// For the token at position i with final hidden state h_i (after output_norm, Context::hidden_states()) and
+// the token t_{i+1} that follows it (sampled or drafted), the module predicts t_{i+2}
 // (DeepSeek-V3 paper section 2.2; README_WEIGHTS.md; vLLM's DeepSeekMTP):
-//   h' = eh_proj([enorm(embed(t_{i+1})) ; hnorm(h_i)])        concat order: embedding first, as vLLM / lmdeploy
-//   h' = DecoderLayer_mtp(h', position i)                    MLA (own compressed cache) + MoE, like a main layer
-//   logits = shared_head.head(shared_head.norm(h'))          head / embedding default to the main model's
+//   h' = eh_proj([enorm(embed(t_{i+1})) ; hnorm(h_i)])   concat: embedding first, as vLLM / lmdeploy
+//   h' = DecoderLayer_mtp(h', position i)               MLA (own compressed cache) + MoE, as a main layer
+//   logits = shared_head.head(shared_head.norm(h'))     head / embedding default to the main model's
 // Usage (one draft token per step):
 //   Context ctx(model, n_ctx, pool);  ctx.set_keep_hidden_states(true);
 //   NextN mtp(model, n_ctx, pool);
-//   ctx.Eval(prompt) -> sample t; mtp.Eval(ctx.hidden_states(), [prompt[1:], t]) -> draft from its last row ...
+//   ctx.Eval(prompt) -> sample t;
+//   mtp.Eval(ctx.hidden_states(), [prompt[1:], t]) -> draft d from its last row; verify [t, d] with ctx ...
 // Positions of the MTP cache follow the hidden states: Eval appends at n_past(); Truncate rolls back rejected
 // drafts, exactly as Context does.
 #pragma once

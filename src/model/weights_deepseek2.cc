@@ -2,13 +2,13 @@
 // formats/tensor_names.cc) and the load-time completion of the MLA up-projection.
 //
 // The MLA up-projection W_UKV (HF kv_b_proj) exists in two GGUF layouts (docs/DESIGN.md "DeepSeek2"):
-//   attn_kv_b  [L, H*(N+V)]             per head: N rows of W_UK, then V rows of W_UV   (before llama.cpp#12801)
-//   attn_k_b   [N, L, H] + attn_v_b [L, V, H]   W_UK transposed per head, W_UV per head   (after it)
-// The naive prefill needs attn_kv_b (decompress K and V), the absorbed decode needs attn_k_b (q_nope -> latent)
-// and W_UV. Whichever is missing is derived here, as ik_llama.cpp does on load (its PR 259), into owned memory
-// of the source's element type for f32/f16/bf16, and f32 for block-quantized sources (their blocks run along
-// the other axis, so re-quantizing would change the values; an f16 copy moved logits by 3e-4 of their range).
-// Cost of an f32 W_UK^T: V2-Lite 113 MB, V3 2 GB (only for old files without attn_k_b).
+//   before llama.cpp#12801: attn_kv_b [L, H*(N+V)], per head N rows of W_UK, then V rows of W_UV;
+//   after it:               attn_k_b [N, L, H] (W_UK transposed per head) + attn_v_b [L, V, H] (W_UV).
+// The naive prefill needs attn_kv_b (decompress K and V), the absorbed decode needs attn_k_b (q_nope ->
+// latent) and W_UV. Whichever is missing is derived here, as ik_llama.cpp does on load (its PR 259), into
+// owned memory of the source's element type for f32/f16/bf16, and f32 for block-quantized sources (their
+// blocks run along the other axis, so re-quantizing would change the values; an f16 copy moved logits by 3e-4
+// of their range). Cost of an f32 W_UK^T: V2-Lite 113 MB, V3 2 GB (only for old files without attn_k_b).
 #include <cstring>
 
 #include "core/error.h"
@@ -33,8 +33,9 @@ struct Visitor {
     slot.view = view;
     fn(slot);
   }
-  void Experts(const std::string& blk, const char* stacked, const char* single, std::initializer_list<int64_t> ne,
-               TensorView* stack_view, std::vector<TensorView>* experts) const {
+  void Experts(const std::string& blk, const char* stacked, const char* single,
+               std::initializer_list<int64_t> ne, TensorView* stack_view,
+               std::vector<TensorView>* experts) const {
     TensorSlot slot;
     slot.name = blk + stacked + ".weight";
     slot.n_dims = 3;
@@ -53,8 +54,8 @@ DType DerivedType(DType src) {
 }
 
 // A new owned 3-D tensor view of type t and shape ne, rows filled by fill(row index, float* row).
-TensorView MakeOwned(Model::Weights& w, const std::string& name, DType t, int64_t ne0, int64_t ne1, int64_t ne2,
-                     const std::function<void(int64_t, float*)>& fill) {
+TensorView MakeOwned(Model::Weights& w, const std::string& name, DType t, int64_t ne0, int64_t ne1,
+                     int64_t ne2, const std::function<void(int64_t, float*)>& fill) {
   TensorView v;
   v.name = name;
   v.type = t;
@@ -82,7 +83,8 @@ std::vector<float> DequantizeAll(const TensorView& t) {
 
 }  // namespace
 
-void ForEachDeepSeek2Tensor(const ModelConfig& c, Model::Weights& w, const std::function<void(TensorSlot&)>& fn) {
+void ForEachDeepSeek2Tensor(const ModelConfig& c, Model::Weights& w,
+                            const std::function<void(TensorSlot&)>& fn) {
   const Visitor visit{fn};
   constexpr bool kRequired = true, kOptional = false, kSmall = true, kMatrix = false;
   const int64_t n_embd = c.n_embd, n_vocab = c.n_vocab, H = c.n_head;
@@ -125,9 +127,11 @@ void ForEachDeepSeek2Tensor(const ModelConfig& c, Model::Weights& w, const std::
       visit(p + "exp_probs_b.bias", {n_exp}, c.moe.topk_method == MoeTopk::kNoauxTc ? req : kOptional, kSmall,
             &l.exp_probs_b);
       if (!nextn || l.ffn_gate_inp.data) {
-        visit.Experts(p, "ffn_gate_exps", "ffn_gate", {n_embd, n_ff_exp, n_exp}, &l.ffn_gate, &l.ffn_gate_exp);
+        visit.Experts(p, "ffn_gate_exps", "ffn_gate", {n_embd, n_ff_exp, n_exp}, &l.ffn_gate,
+                      &l.ffn_gate_exp);
         visit.Experts(p, "ffn_up_exps", "ffn_up", {n_embd, n_ff_exp, n_exp}, &l.ffn_up, &l.ffn_up_exp);
-        visit.Experts(p, "ffn_down_exps", "ffn_down", {n_ff_exp, n_embd, n_exp}, &l.ffn_down, &l.ffn_down_exp);
+        visit.Experts(p, "ffn_down_exps", "ffn_down", {n_ff_exp, n_embd, n_exp}, &l.ffn_down,
+                      &l.ffn_down_exp);
       }
       if (n_ff_sh > 0) {
         visit(p + "ffn_gate_shexp.weight", {n_embd, n_ff_sh}, req, kMatrix, &l.ffn_gate_shexp);
@@ -140,7 +144,8 @@ void ForEachDeepSeek2Tensor(const ModelConfig& c, Model::Weights& w, const std::
       visit(p + "nextn.hnorm.weight", {n_embd}, kOptional, kSmall, &l.nextn_hnorm);
       visit(p + "nextn.eh_proj.weight", {2 * n_embd, n_embd}, kOptional, kMatrix, &l.nextn_eh_proj);
       visit(p + "nextn.shared_head_norm.weight", {n_embd}, kOptional, kSmall, &l.nextn_shared_head_norm);
-      visit(p + "nextn.shared_head_head.weight", {n_embd, n_vocab}, kOptional, kMatrix, &l.nextn_shared_head_head);
+      visit(p + "nextn.shared_head_head.weight", {n_embd, n_vocab}, kOptional, kMatrix,
+            &l.nextn_shared_head_head);
       visit(p + "nextn.embed_tokens.weight", {n_embd, n_vocab}, kOptional, kMatrix, &l.nextn_embed_tokens);
     }
   }
@@ -160,7 +165,8 @@ void FinishDeepSeek2Weights(const ModelConfig& c, Model::Weights& w, const std::
            p.c_str(), p.c_str(), p.c_str());
     }
     if (!has_split) {
-      // W_UK^T per head: k_b[h][j][i] = kv_b[h*(N+V) + i][j]; W_UV per head: v_b[h][i][j] = kv_b[h*(N+V)+N+i][j].
+      // W_UK^T per head: k_b[h][j][i] = kv_b[h*(N+V) + i][j]; W_UV per head: v_b[h][i][j] =
+      // kv_b[h*(N+V)+N+i][j].
       const std::vector<float> kv_b = DequantizeAll(l.wkv_b);  // [H*(N+V)][L]
       const DType t = DerivedType(l.wkv_b.type);
       l.wk_b = MakeOwned(w, p + "attn_k_b.weight", t, N, L, H, [&](int64_t r, float* row) {

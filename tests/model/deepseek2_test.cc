@@ -1,7 +1,8 @@
 // DeepSeek2 (MLA + MoE) against HF transformers 4.57.1, on the tiny models of tools/make_tiny_deepseek.py:
 //   ds2_lite  (V2-Lite-style: softmax greedy routing, plain q_proj, dense first layer, 2 shared experts)
 //   ds2_group (V2-style group_limited_greedy, q_lora, routed scale 16)
-//   ds3       (V3-style: sigmoid + e_score_correction_bias, groups, q_lora, YaRN with mscale != mscale_all_dim
+//   ds3       (V3-style: sigmoid + e_score_correction_bias, groups, q_lora, YaRN with mscale !=
+//   mscale_all_dim
 //              beyond the original context of 32, an MTP layer; also BF16 and official-FP8 HF folders)
 // Budgets as hf_logits_test.cc / docs/ACCURACY.md: F32 max|d| <= 1e-4 of the HF logit range, greedy 32
 // identical; BF16 / Q8_0 mean KL <= 1e-3. FP8 is compared with HF's logits of the same weights dequantized to
@@ -15,11 +16,10 @@
 #include <fstream>
 #include <iostream>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <span>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "core/error.h"
 #include "core/thread_pool.h"
@@ -109,7 +109,8 @@ std::vector<Case> AllCases() {
   std::vector<Case> cases;
   for (const char* f : {"hf", "f32", "bf16", "q8_0", "kb-bf16"}) cases.push_back({"ds2_lite", f});
   for (const char* f : {"hf", "f32"}) cases.push_back({"ds2_group", f});
-  for (const char* f : {"hf", "hf_bf16", "hf_fp8", "f32", "bf16", "q8_0", "kb-bf16"}) cases.push_back({"ds3", f});
+  for (const char* f : {"hf", "hf_bf16", "hf_fp8", "f32", "bf16", "q8_0", "kb-bf16"})
+    cases.push_back({"ds3", f});
   return cases;
 }
 
@@ -118,7 +119,8 @@ class DeepSeek2HfTest : public ::testing::TestWithParam<Case> {
   void SetUp() override {
     ref_ = LoadRef(GetParam().model);
     const std::string& f = GetParam().file;
-    path_ = f.rfind("hf", 0) == 0 ? ref_.dir + "/" + f : ref_.dir + "/" + GetParam().model + "-" + f + ".gguf";
+    path_ =
+        f.rfind("hf", 0) == 0 ? ref_.dir + "/" + f : ref_.dir + "/" + GetParam().model + "-" + f + ".gguf";
     ASSERT_TRUE(test::FileExists(path_)) << path_ << " is missing: run tools/make_tiny_deepseek.py";
     model_ = Model::Load(path_);
     // The reference: HF on exactly the weights seek reads, when the fixture has it, at the F32 budget.
@@ -149,13 +151,14 @@ class DeepSeek2HfTest : public ::testing::TestWithParam<Case> {
       EXPECT_LE(kl, kQuantKlBudget) << what;
     }
   }
-  // A quantized file against the fp32 model: the KL budget, unless HF itself (on the same dequantized weights)
-  // exceeds it, which happens when quantization flips routing decisions (ds3 q8_0: 1.3e-3); then HF's value.
+  // A quantized file against the fp32 model: the KL budget, unless HF itself (on the same dequantized
+  // weights) exceeds it, which happens when quantization flips routing decisions (ds3 q8_0: 1.3e-3); then
+  // HF's value.
   void CheckKlVsF32(std::span<const float> got) {
     if (hf_kl_vs_f32_ < 0) return;
     const double kl = MeanKl(ref_.logits, got, ref_.n_vocab);
-    std::cout << "[accuracy] " << Label() << " vs the f32 model: mean KL " << kl << " (HF on the same weights: "
-              << hf_kl_vs_f32_ << ")\n";
+    std::cout << "[accuracy] " << Label() << " vs the f32 model: mean KL " << kl
+              << " (HF on the same weights: " << hf_kl_vs_f32_ << ")\n";
     EXPECT_LE(kl, std::max(kQuantKlBudget, 1.05 * hf_kl_vs_f32_));
   }
 
@@ -276,7 +279,8 @@ TEST(DeepSeek2Files, Fp8LoadsDequantizedWithBlockScales) {
   const auto lb = b.Eval(r.ids, true);
   const double kl = MeanKl(std::vector<float>(lb.begin(), lb.end()), got, r.n_vocab);
   std::cout << "[accuracy] ds3 FP8 vs BF16 model: mean KL " << kl << "\n";
-  EXPECT_GT(MaxAbsDiff(got, std::vector<float>(lb.begin(), lb.end())), 0.0);  // the scales were applied, not skipped
+  EXPECT_GT(MaxAbsDiff(got, std::vector<float>(lb.begin(), lb.end())),
+            0.0);  // the scales were applied, not skipped
   EXPECT_LE(kl, 1e-2);
 }
 
@@ -353,7 +357,8 @@ TEST(DeepSeek2NextN, MatchesHf) {
                       next.subspan(30), true);
     got.insert(got.end(), b.begin(), b.end());
     const double d = MaxAbsDiff(got, expected);
-    std::cout << "[accuracy] ds3" << file << " MTP logits: max|d| " << d << " (" << d / range << " of range)\n";
+    std::cout << "[accuracy] ds3" << file << " MTP logits: max|d| " << d << " (" << d / range
+              << " of range)\n";
     EXPECT_LE(d, kF32RelBudget * range);
   }
   auto no_mtp = Model::Load(test::TestdataDir() + "/models/ds2_lite/hf");
@@ -410,7 +415,8 @@ TEST(DeepSeek2Config, TotalAndActiveParamsOfRealShapes) {
     ForEachTensor(c, w, [&](TensorSlot& slot) {
       int64_t n = 1;
       for (int i = 0; i < slot.n_dims; ++i) n *= slot.ne[i];
-      if (slot.name.find("attn_k_b") != std::string::npos || slot.name.find("attn_v_b") != std::string::npos) return;
+      if (slot.name.find("attn_k_b") != std::string::npos || slot.name.find("attn_v_b") != std::string::npos)
+        return;
       total += n;  // (attn_k_b / attn_v_b duplicate attn_kv_b)
     });
     const double active = double(c.active_params_per_token(total));
@@ -462,15 +468,15 @@ TEST(DeepSeek2Moe, NoauxTcBiasSelectsOnlyAndTop2GroupSum) {
   int32_t ids[2];
   float w[2];
   MoeRoute(m, logits, bias, ids, w);
-  EXPECT_EQ(ids[0], 0);  // biased 0.9
-  EXPECT_EQ(ids[1], 1);  // biased 0.8
+  EXPECT_EQ(ids[0], 0);                      // biased 0.9
+  EXPECT_EQ(ids[1], 1);                      // biased 0.8
   EXPECT_NEAR(w[0], 2.5 * 0.5 / 1.1, 1e-5);  // weights from the unbiased scores, renormalised, scaled
   EXPECT_NEAR(w[1], 2.5 * 0.6 / 1.1, 1e-5);
 }
 
 TEST(DeepSeek2Config, RejectsBadFields) {
-  nlohmann::json j = nlohmann::json::parse(
-      test::ReadFileToString(test::TestdataDir() + "/models/ds3/hf/config.json"));
+  nlohmann::json j =
+      nlohmann::json::parse(test::ReadFileToString(test::TestdataDir() + "/models/ds3/hf/config.json"));
   auto expect_error = [&](nlohmann::json cfg, const std::string& needle) {
     try {
       ModelConfig::FromHfConfig(cfg, "x/config.json");

@@ -44,8 +44,8 @@ void DeepSeek2Forward(const ForwardPass& f) {
 
   EmbedTokens(f);  // f.buf.x: [n_tokens][n_embd]
   for (int32_t il = 0; il < c.n_layer; ++il) {
-    DeepSeek2DecoderLayer(c, f.weights.layers[size_t(il)], c.layer(il).moe, f.rope, *f.mla, il, f.pos0, n_tokens,
-                          f.mla_form, f.buf, f.pool);
+    DeepSeek2DecoderLayer(c, f.weights.layers[size_t(il)], c.layer(il).moe, f.rope, *f.mla, il, f.pos0,
+                          n_tokens, f.mla_form, f.buf, f.pool);
   }
   OutputLogits(f);
 }

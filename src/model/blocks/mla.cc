@@ -76,7 +76,8 @@ void MlaAttention(const ModelConfig& c, const LayerWeights& l, const RopeTable& 
     RmsNorm(kva.data() + t * D, kv_norm, row, L, c.norm_eps);
     std::memcpy(row + L, kva.data() + t * D + L, size_t(R) * sizeof(float));
     Rope(row + L, R, rope.cos(pos), rope.sin(pos), RopeLayout::kNorm);
-    for (int64_t h = 0; h < H; ++h) Rope(q.data() + (t * H + h) * QK + N, R, rope.cos(pos), rope.sin(pos), RopeLayout::kNorm);
+    for (int64_t h = 0; h < H; ++h)
+      Rope(q.data() + (t * H + h) * QK + N, R, rope.cos(pos), rope.sin(pos), RopeLayout::kNorm);
   }
   if (form == MlaForm::kAuto) form = ChooseMlaForm(c, n, n_kv);
 
@@ -94,7 +95,8 @@ void MlaAttention(const ModelConfig& c, const LayerWeights& l, const RopeTable& 
         const float* qh = q.data() + (t * H + h) * QK;
         for (int64_t p = 0; p < n_att; ++p) {
           const float* kp = kv.data() + (p * H + h) * (N + V);
-          scores[size_t(p)] = (DotF32(qh, kp, N) + DotF32(qh + N, cache.at(il_cache, int32_t(p)) + L, R)) * scale;
+          scores[size_t(p)] =
+              (DotF32(qh, kp, N) + DotF32(qh + N, cache.at(il_cache, int32_t(p)) + L, R)) * scale;
         }
         Softmax(scores.data(), n_att);
         float* oh = attn.data() + (t * H + h) * V;
@@ -108,7 +110,8 @@ void MlaAttention(const ModelConfig& c, const LayerWeights& l, const RopeTable& 
     });
   } else {
     // Absorb W_UK into the query: q_abs[t][h] = W_UK_h^T q_nope[t][h], [n][H][L].
-    std::vector<float> q_abs(static_cast<size_t>(n * H * L)), tmp_in(size_t(n * std::max(N, L))), tmp_out(size_t(n * std::max(L, V)));
+    std::vector<float> q_abs(static_cast<size_t>(n * H * L)), tmp_in(size_t(n * std::max(N, L))),
+        tmp_out(size_t(n * std::max(L, V)));
     for (int64_t h = 0; h < H; ++h) {
       Gather(q.data(), H * QK, h * QK, N, n, tmp_in.data());
       MatMul(Slice2D(l.wk_b, h), tmp_in.data(), tmp_out.data(), n, pool);  // [n][L]

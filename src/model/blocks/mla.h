@@ -1,25 +1,27 @@
 // Multi-head latent attention (MLA), DeepSeek-V2 (arXiv:2405.04434 section 2.1), with a compressed KV cache.
 //
 // Per token (H heads, L = kv_lora_rank, N = qk_nope_head_dim, R = qk_rope_head_dim, V = v_head_dim):
-//   q            = attn_q_b(rmsnorm(attn_q_a(x)))  or attn_q(x)            [H][N + R] = [q_nope ; q_pe]
-//   [c_kv; k_pe] = attn_kv_a_mqa(x);  c_kv = rmsnorm(c_kv)                 [L], [R] (k_pe shared by all heads)
+//   q            = attn_q_b(rmsnorm(attn_q_a(x))) or attn_q(x)     [H][N + R] = [q_nope ; q_pe]
+//   [c_kv; k_pe] = attn_kv_a_mqa(x);  c_kv = rmsnorm(c_kv)          [L], [R] (k_pe shared by all heads)
 //   q_pe, k_pe  <- RoPE (adjacent pairs, YaRN if configured)
-//   cache[pos]   = [c_kv ; k_pe]                                           L + R floats per token per layer
-//   naive:    [k_nope_h ; v_h] = W_UKV_h c_kv  for every cached position; score = q_nope_h.k_nope_h + q_pe.k_pe
-//   absorbed: q_abs_h = W_UK_h^T q_nope_h  [L];  score = q_abs_h.c_kv + q_pe.k_pe;  o_lat_h = sum_p a_p c_kv[p];
-//             o_h = W_UV_h o_lat_h  (the same numbers, re-associated: q_nope.(W_UK c) = (W_UK^T q_nope).c)
+//   cache[pos]   = [c_kv ; k_pe]                                    L + R floats per token per layer
+//   naive:    [k_nope_h ; v_h] = W_UKV_h c_kv for every cached position;
+//             score = q_nope_h.k_nope_h + q_pe.k_pe
+//   absorbed: q_abs_h = W_UK_h^T q_nope_h [L];  score = q_abs_h.c_kv + q_pe.k_pe;
+//             o_lat_h = sum_p a_p c_kv[p];  o_h = W_UV_h o_lat_h
+//             (the same numbers, re-associated: q_nope.(W_UK c) = (W_UK^T q_nope).c)
 //   out = attn_output([o_1 .. o_H]),  softmax scale = mscale^2 / sqrt(N + R) (MlaSoftmaxScale)
 //
 // Which form is cheaper depends on the batch (n new tokens) and the context (n_kv cached + new positions).
 // Multiply-adds per layer:
 //   naive    = n_kv * L * H * (N + V)  (decompress every position)  + n * n_kv * H * (N + R + V)
 //   absorbed = n * H * L * (N + V)     (absorb q, expand o)         + n * n_kv * H * (2L + R)
-// naive - absorbed = (n_kv - n) * H * L * (N + V) - n * n_kv * H * (2L - N - V), so absorbed wins exactly when
-// 1/n - 1/n_kv > (2L - N - V) / (L * (N + V)). For V2-Lite and V3 (L 512, N = V = 128) that is 1/171: decode
-// (n = 1) is always absorbed; a prefill into an empty cache (n = n_kv) is always naive; a batch of n new tokens
-// after a long context (chunked prefill, speculative verification) is absorbed while n < ~170 and naive above.
-// ChooseMlaForm evaluates both formulas. Engines make the
-// same switch: ik_llama.cpp -mla 3, KTransformers absorb_for_prefill, SGLang's MHA prefill.
+// naive - absorbed = (n_kv - n) * H * L * (N + V) - n * n_kv * H * (2L - N - V), so absorbed wins exactly
+// when 1/n - 1/n_kv > (2L - N - V) / (L * (N + V)). For V2-Lite and V3 (L 512, N = V = 128) that is 1/171:
+// decode (n = 1) is always absorbed; a prefill into an empty cache (n = n_kv) is always naive; a batch of n
+// new tokens after a long context (chunked prefill, speculative verification) is absorbed while n < ~170.
+// ChooseMlaForm evaluates both formulas. Engines make the same switch: ik_llama.cpp -mla 3, KTransformers
+// absorb_for_prefill, SGLang's MHA prefill.
 #pragma once
 #include <cstdint>
 #include <vector>
@@ -55,8 +57,8 @@ MlaForm ChooseMlaForm(const ModelConfig& c, int64_t n_tokens, int64_t n_kv);
 float MlaSoftmaxScale(const ModelConfig& c);
 
 // One MLA sub-block for n_tokens tokens at positions [pos0, pos0 + n_tokens): xn is the attn_norm'ed input
-// [n_tokens][n_embd]; out receives attn_output(...) [n_tokens][n_embd]. Writes cache layer `il_cache` at those
-// positions; positions < pos0 must already be there. `form` kAuto picks by ChooseMlaForm.
+// [n_tokens][n_embd]; out receives attn_output(...) [n_tokens][n_embd]. Writes cache layer `il_cache` at
+// those positions; positions < pos0 must already be there. `form` kAuto picks by ChooseMlaForm.
 void MlaAttention(const ModelConfig& c, const LayerWeights& l, const RopeTable& rope, MlaCache& cache,
                   int32_t il_cache, int32_t pos0, int32_t n_tokens, const float* xn, float* out, MlaForm form,
                   ThreadPool* pool);

@@ -25,8 +25,8 @@ void TopK(const float* v, int32_t n, int32_t k, int32_t* out) {
 }
 
 // A SwiGLU MLP on rows x [n][n_embd] -> y [n][n_embd] with the given 2-D weights.
-void SwiGlu(const TensorView& gate, const TensorView& up, const TensorView& down, const float* x, int64_t n, float* y,
-            ThreadPool* pool) {
+void SwiGlu(const TensorView& gate, const TensorView& up, const TensorView& down, const float* x, int64_t n,
+            float* y, ThreadPool* pool) {
   const int64_t n_ff = gate.ne[1];
   std::vector<float> g(static_cast<size_t>(n * n_ff)), u(size_t(n * n_ff));
   MatMul(gate, x, g.data(), n, pool);
@@ -80,8 +80,8 @@ void MoeRoute(const MoeConfig& m, const float* logits, const float* bias, int32_
   for (int32_t k = 0; k < m.n_expert_used; ++k) weights[k] = weights[k] * norm * m.routed_scaling_factor;
 }
 
-void MoeFeedForward(const ModelConfig& c, const LayerWeights& l, const float* xn, int32_t n_tokens, float* out,
-                    ThreadPool* pool) {
+void MoeFeedForward(const ModelConfig& c, const LayerWeights& l, const float* xn, int32_t n_tokens,
+                    float* out, ThreadPool* pool) {
   const MoeConfig& m = c.moe;
   const int64_t n = n_tokens, n_embd = c.n_embd, k = m.n_expert_used;
   std::vector<float> logits(static_cast<size_t>(n * m.n_expert));  // [n][n_expert]
@@ -89,7 +89,8 @@ void MoeFeedForward(const ModelConfig& c, const LayerWeights& l, const float* xn
   std::vector<int32_t> ids(static_cast<size_t>(n * k));
   std::vector<float> w(static_cast<size_t>(n * k));
   const float* bias = l.exp_probs_b.data ? F32Data(l.exp_probs_b) : nullptr;
-  for (int64_t t = 0; t < n; ++t) MoeRoute(m, logits.data() + t * m.n_expert, bias, ids.data() + t * k, w.data() + t * k);
+  for (int64_t t = 0; t < n; ++t)
+    MoeRoute(m, logits.data() + t * m.n_expert, bias, ids.data() + t * k, w.data() + t * k);
 
   // Group the (token, slot) pairs by expert.
   std::vector<std::vector<int64_t>> by_expert(size_t(m.n_expert));  // entries t * k + slot
@@ -104,9 +105,10 @@ void MoeFeedForward(const ModelConfig& c, const LayerWeights& l, const float* xn
     xe.resize(size_t(n_e * n_embd));
     ye.resize(size_t(n_e * n_embd));
     for (int64_t r = 0; r < n_e; ++r)
-      std::memcpy(xe.data() + r * n_embd, xn + (items[size_t(r)] / k) * n_embd, size_t(n_embd) * sizeof(float));
-    SwiGlu(l.ffn_gate_exp[size_t(e)], l.ffn_up_exp[size_t(e)], l.ffn_down_exp[size_t(e)], xe.data(), n_e, ye.data(),
-           pool);
+      std::memcpy(xe.data() + r * n_embd, xn + (items[size_t(r)] / k) * n_embd,
+                  size_t(n_embd) * sizeof(float));
+    SwiGlu(l.ffn_gate_exp[size_t(e)], l.ffn_up_exp[size_t(e)], l.ffn_down_exp[size_t(e)], xe.data(), n_e,
+           ye.data(), pool);
     for (int64_t r = 0; r < n_e; ++r) {
       const int64_t t = items[size_t(r)] / k;
       const float a = w[size_t(items[size_t(r)])];

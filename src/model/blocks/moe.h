@@ -12,10 +12,11 @@
 //               greedy has no groups. Experts of dropped groups are excluded (DeepSeek's reference masks them
 //               with -inf; HF fills 0.0, the same whenever the biased scores are positive).
 //   top-k     = the n_expert_used highest choices (ties: lower index first)
-//   weights   = scores of the chosen experts (unbiased), / their sum when norm_topk_prob, x routed_scaling_factor.
-// HF 4.57.1's DeepseekV2MoEGate ignores norm_topk_prob (every V2 release has it false); DeepSeek's original V2
-// code normalised *instead of* scaling. seek follows V3 (normalise, then scale), which agrees with both on every
-// released config.
+//   weights   = scores of the chosen experts (unbiased), / their sum when norm_topk_prob,
+//               x routed_scaling_factor.
+// HF 4.57.1's DeepseekV2MoEGate ignores norm_topk_prob (every V2 release has it false); DeepSeek's original
+// V2 code normalised *instead of* scaling. seek follows V3 (normalise, then scale), which agrees with both on
+// every released config.
 //
 // Prefill groups tokens by expert, so each chosen expert's weights stream once per batch; experts no token
 // chose are never read (they stay mmap'd and cost no memory).
@@ -33,7 +34,7 @@ namespace seek {
 void MoeRoute(const MoeConfig& m, const float* logits, const float* bias, int32_t* ids, float* weights);
 
 // xn: ffn_norm'ed input [n_tokens][n_embd]; out [n_tokens][n_embd] = routed experts + shared experts.
-void MoeFeedForward(const ModelConfig& c, const LayerWeights& l, const float* xn, int32_t n_tokens, float* out,
-                    ThreadPool* pool);
+void MoeFeedForward(const ModelConfig& c, const LayerWeights& l, const float* xn, int32_t n_tokens,
+                    float* out, ThreadPool* pool);
 
 }  // namespace seek

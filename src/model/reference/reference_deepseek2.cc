@@ -2,10 +2,10 @@
 // papers and HF transformers' modeling_deepseek_v2/v3.py semantics, sharing nothing with the fast path except
 // the weight views and RopeInvFreq / RopeAttnFactor (checked on their own in blocks_test).
 //
-// Plain loops, double accumulation, one token at a time (layer-major, as reference_forward.cc explains), MLA in
-// its naive form exactly as the paper writes it: every head's K_nope and V are decompressed from the cached
-// latent with attn_kv_b, then ordinary softmax attention over [K_nope ; k_pe] and V. MoE computes every chosen
-// expert for each token separately.
+// Plain loops, double accumulation, one token at a time (layer-major, as reference_forward.cc explains), MLA
+// in its naive form exactly as the paper writes it: every head's K_nope and V are decompressed from the
+// cached latent with attn_kv_b, then ordinary softmax attention over [K_nope ; k_pe] and V. MoE computes
+// every chosen expert for each token separately.
 #include <algorithm>
 #include <cmath>
 #include <limits>
@@ -77,7 +77,8 @@ std::vector<float> SwiGluRef(const Mat& g, const Mat& u, const Mat& d, const flo
 }
 
 // Chosen experts and their weights for one token (HF DeepseekV2MoEGate / DeepseekV3TopkRouter semantics).
-std::vector<std::pair<int32_t, double>> Route(const MoeConfig& m, const std::vector<float>& logits, const float* bias) {
+std::vector<std::pair<int32_t, double>> Route(const MoeConfig& m, const std::vector<float>& logits,
+                                              const float* bias) {
   const int32_t E = m.n_expert;
   std::vector<double> s(static_cast<size_t>(E));
   if (m.scoring == MoeScoring::kSoftmax) {
@@ -131,12 +132,14 @@ std::vector<float> ReferenceForwardDeepSeek2(const Model& model, std::span<const
   const double rope_mscale = RopeAttnFactor(c.rope);
   double scale = 1.0 / std::sqrt(double(QK));
   if (c.rope.scaling == RopeScaling::kYarn && c.rope.factor > 1.0f && c.mla.yarn_log_mul > 0.0f) {
-    const double m = 1.0 + double(c.mla.yarn_log_mul) * std::log(double(c.rope.factor));  // 0.1 mscale_all_dim ln s + 1
+    const double m =
+        1.0 + double(c.mla.yarn_log_mul) * std::log(double(c.rope.factor));  // 0.1 mscale_all_dim ln s + 1
     scale *= m * m;
   }
 
   std::vector<float> x(static_cast<size_t>(n * D));  // [n][n_embd] residual streams
-  for (int32_t p = 0; p < n; ++p) DequantizeRow(W.token_embd.type, W.token_embd.row(tokens[size_t(p)]), &x[size_t(p * D)], D);
+  for (int32_t p = 0; p < n; ++p)
+    DequantizeRow(W.token_embd.type, W.token_embd.row(tokens[size_t(p)]), &x[size_t(p * D)], D);
 
   for (int32_t il = 0; il < c.n_layer; ++il) {
     const LayerWeights& l = W.layers[size_t(il)];
@@ -157,7 +160,8 @@ std::vector<float> ReferenceForwardDeepSeek2(const Model& model, std::span<const
       const std::vector<float> c_kv = Norm(kv_a.data(), l.kv_a_norm, L, c.norm_eps);
       float* k_pe = kv_a.data() + L;
       Rotate(k_pe, int32_t(R), pos, inv_freq, rope_mscale);
-      for (int64_t hh = 0; hh < H; ++hh) Rotate(&q[size_t(hh * QK + N)], int32_t(R), pos, inv_freq, rope_mscale);
+      for (int64_t hh = 0; hh < H; ++hh)
+        Rotate(&q[size_t(hh * QK + N)], int32_t(R), pos, inv_freq, rope_mscale);
       const std::vector<float> kv = Apply(wkv_b, c_kv.data());  // [H][N + V]
       std::vector<float> k(static_cast<size_t>(H * QK)), v(static_cast<size_t>(H * V));
       for (int64_t hh = 0; hh < H; ++hh) {
@@ -227,7 +231,8 @@ std::vector<float> ReferenceForwardDeepSeek2(const Model& model, std::span<const
   for (int32_t p = 0; p < n; ++p) normed.push_back(Norm(&x[size_t(p * D)], W.output_norm, D, c.norm_eps));
   for (int64_t o = 0; o < c.n_vocab; ++o) {
     DequantizeRow(W.output.type, W.output.row(o), row.data(), D);
-    for (int32_t p = 0; p < n; ++p) logits[size_t(p) * c.n_vocab + o] = float(Dot(row.data(), normed[size_t(p)].data(), D));
+    for (int32_t p = 0; p < n; ++p)
+      logits[size_t(p) * c.n_vocab + o] = float(Dot(row.data(), normed[size_t(p)].data(), D));
   }
   return logits;
 }
