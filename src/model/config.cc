@@ -62,15 +62,14 @@ int64_t ModelConfig::active_params_per_token(int64_t n_params) const {
     if (layer(il).moe) unused += int64_t(moe.n_expert - moe.n_expert_used) * expert;
   }
   // The MTP layers are not part of the main forward pass: subtract what remains of them too.
-  const int64_t q = mla.q_lora_rank > 0
-                        ? int64_t(n_embd) * mla.q_lora_rank + mla.q_lora_rank + int64_t(mla.q_lora_rank) * q_dim()
-                        : int64_t(n_embd) * q_dim();
+  const int64_t q_lora = mla.q_lora_rank;
+  const int64_t q = q_lora > 0 ? int64_t(n_embd) * q_lora + q_lora + q_lora * q_dim() : int64_t(n_embd) * q_dim();
   const int64_t attn = q + int64_t(n_embd) * mla.cache_dim() + mla.kv_lora_rank +
                        int64_t(mla.kv_lora_rank) * n_head * (mla.qk_nope_head_dim + mla.v_head_dim) +
                        int64_t(n_head) * mla.v_head_dim * n_embd;
-  const int64_t mtp_rest = int64_t(n_nextn_layer) *
-                           (attn + int64_t(moe.n_expert_used + moe.n_expert_shared) * expert +
-                            int64_t(n_embd) * moe.n_expert + 2 * int64_t(n_embd) * n_embd + 6 * int64_t(n_embd));
+  const int64_t mtp_layer = attn + int64_t(moe.n_expert_used + moe.n_expert_shared) * expert +
+                            int64_t(n_embd) * moe.n_expert + 2 * int64_t(n_embd) * n_embd + 6 * int64_t(n_embd);
+  const int64_t mtp_rest = int64_t(n_nextn_layer) * mtp_layer;
   return n_params - embd_unread - unused - mtp_rest;
 }
 

@@ -61,8 +61,8 @@ struct LayerConfig {
   bool moe = false;                             // DeepSeek2: routed experts + shared experts
 };
 
-// DeepSeek2 multi-head latent attention (DeepSeek-V2 paper, arXiv:2405.04434 section 2.1). HF config.json names
-// in parentheses; GGUF deepseek2.attention.* keys in model/config.cc.
+// DeepSeek2 multi-head latent attention (DeepSeek-V2 paper, arXiv:2405.04434 section 2.1). HF config.json
+// names in parentheses; GGUF deepseek2.attention.* keys in model/config.cc.
 struct MlaConfig {
   int32_t q_lora_rank = 0;       // (q_lora_rank) Q down-projection rank; 0 = plain attn_q (V2-Lite)
   int32_t kv_lora_rank = 0;      // (kv_lora_rank) the compressed latent c_KV that the cache stores
@@ -84,7 +84,7 @@ enum class MoeScoring { kSoftmax, kSigmoid };  // (scoring_func) V2: softmax, V3
 enum class MoeTopk {
   kGreedy,              // top-k of the scores (V2-Lite)
   kGroupLimitedGreedy,  // V2: keep the topk_group groups with the highest max score, then top-k
-  kNoauxTc,             // V3: scores + e_score_correction_bias for selection; groups ranked by their top-2 sum
+  kNoauxTc,             // V3: scores + e_score_correction_bias select; groups ranked by their top-2 sum
 };
 const char* MoeScoringName(MoeScoring s);
 const char* MoeTopkName(MoeTopk t);

@@ -83,7 +83,7 @@ class Context {
   // Forgets positions >= n (KV entries are simply overwritten later).
   void Truncate(int32_t n);
 
-  // DeepSeek2: force the naive or absorbed MLA form (default kAuto: the cheaper one per call; tests use this).
+  // DeepSeek2: force the naive or absorbed MLA form (default kAuto: the cheaper one per call; for tests).
   void set_mla_form(MlaForm form) { mla_form_ = form; }
   // Keep the final hidden states (after output_norm, [n_tokens][n_embd] for every token of the last Eval),
   // the input of the MTP head (model/nextn.h) in speculative decoding. Off by default.

@@ -123,7 +123,8 @@ TensorView Slice2D(const TensorView& t, int64_t i2);
 
 // DeepSeek2 (model/weights_deepseek2.cc): its tensor list, and the load-time completion of the MLA matrices
 // (derive attn_kv_b or attn_k_b / attn_v_b from the other).
-void ForEachDeepSeek2Tensor(const ModelConfig& c, Model::Weights& w, const std::function<void(TensorSlot&)>& fn);
+void ForEachDeepSeek2Tensor(const ModelConfig& c, Model::Weights& w,
+                            const std::function<void(TensorSlot&)>& fn);
 void FinishDeepSeek2Weights(const ModelConfig& c, Model::Weights& w, const std::string& file);
 
 }  // namespace seek
