@@ -3,8 +3,9 @@
 
     hf_to_gguf.py IN_DIR OUT.gguf --type f32|f16|bf16|q8_0
 
-Supported architectures: llama (LlamaForCausalLM, MistralForCausalLM -> GGUF "llama") and qwen2
-(Qwen2ForCausalLM -> GGUF "qwen2").
+Supported architectures: llama (LlamaForCausalLM, MistralForCausalLM -> GGUF "llama"), qwen2
+(Qwen2ForCausalLM -> GGUF "qwen2") and deepseek2 (DeepseekV2ForCausalLM, DeepseekV3ForCausalLM -> GGUF
+"deepseek2", incl. official FP8 folders; see convert_deepseek2 for the MLA layouts, --mla-layout).
 
 What it writes, following the GGUF conventions that llama.cpp readers expect
 (https://github.com/ggml-org/ggml/blob/master/docs/gguf.md):
@@ -45,6 +46,8 @@ ARCHES = {
     "LlamaForCausalLM": "llama",
     "MistralForCausalLM": "llama",
     "Qwen2ForCausalLM": "qwen2",
+    "DeepseekV2ForCausalLM": "deepseek2",
+    "DeepseekV3ForCausalLM": "deepseek2",
 }
 
 FILE_TYPES = {"f32": 0, "f16": 1, "q8_0": 7, "bf16": 32}  # llama.cpp's LlamaFileType values
@@ -180,13 +183,15 @@ def add_tokenizer(writer, in_dir, pre):
         writer.add_chat_template(tc["chat_template"])
 
 
-def convert(in_dir, out_path, out_type, tokenizer_pre="default"):
+def convert(in_dir, out_path, out_type, tokenizer_pre="default", mla_layout="kvb"):
     with open(os.path.join(in_dir, "config.json")) as f:
         cfg = json.load(f)
     hf_arch = cfg["architectures"][0]
     if hf_arch not in ARCHES:
         raise SystemExit(f"unsupported architecture {hf_arch} (supported: {', '.join(ARCHES)})")
     arch = ARCHES[hf_arch]
+    if arch == "deepseek2":
+        return convert_deepseek2(in_dir, out_path, out_type, cfg, tokenizer_pre, mla_layout)
 
     n_embd = cfg["hidden_size"]
     n_head = cfg["num_attention_heads"]
@@ -285,14 +290,184 @@ def convert(in_dir, out_path, out_type, tokenizer_pre="default"):
     writer.close()
 
 
+def apply_fp8_scales(t, block):
+    """Official FP8 checkpoints (DeepSeek-V3): weight (e4m3, already read as float32) x weight_scale_inv per
+    block (block = [128, 128] from quantization_config.weight_block_size). Never leaves a weight unscaled."""
+    for name in [k for k in t if k.endswith(".weight_scale_inv")]:
+        scale = t.pop(name)
+        wname = name[: -len("_scale_inv")]
+        w = t[wname]
+        s = np.repeat(np.repeat(scale, block[0], axis=0)[: w.shape[0]], block[1], axis=1)[:, : w.shape[1]]
+        t[wname] = (w * s).astype(np.float32)
+
+
+def convert_deepseek2(in_dir, out_path, out_type, cfg, tokenizer_pre, mla_layout):
+    """DeepSeek-V2 / V3 / R1 -> GGUF "deepseek2", with llama.cpp's key and tensor names.
+
+    MLA: attn_kv_b [kv_lora_rank -> n_head * (qk_nope + v_head)] is written as is (layout "kvb", what llama.cpp
+    wrote before #12801), or split per head into attn_k_b (ne [qk_nope, kv_lora_rank, n_head], i.e. W_UK^T per
+    head) and attn_v_b (ne [kv_lora_rank, v_head, n_head]) with the MLA key/value lengths (layout "kb", after
+    #12801), or both. RoPE rows are not permuted: DeepSeek's checkpoints already use interleaved pairs
+    (rope_interleave), which is GGML's "normal" RoPE. Experts are stacked into ffn_{gate,up,down}_exps
+    [n_expert, out, in]. The MTP layer (num_nextn_predict_layers) is written as blk.{n_layer}.* with the nextn.*
+    tensors, and block_count counts it, as llama.cpp does. The router (ffn_gate_inp) stays F32.
+    """
+    if cfg.get("rope_interleave", True) is False:
+        raise SystemExit("deepseek2 with rope_interleave = false is not supported")
+    n_embd = cfg["hidden_size"]
+    n_head = cfg["num_attention_heads"]
+    n_layer = cfg["num_hidden_layers"]
+    n_nextn = cfg.get("num_nextn_predict_layers", 0) or 0
+    q_lora = cfg.get("q_lora_rank") or 0
+    kv_lora = cfg["kv_lora_rank"]
+    nope, rope, vdim = cfg["qk_nope_head_dim"], cfg["qk_rope_head_dim"], cfg["v_head_dim"]
+    model_type = cfg.get("model_type", "deepseek_v2")
+    scoring = cfg.get("scoring_func", "sigmoid" if model_type == "deepseek_v3" else "softmax")
+    n_group = cfg.get("n_group") or 1
+    topk_group = cfg.get("topk_group") or 1
+    topk_method = cfg.get("topk_method", "noaux_tc" if model_type == "deepseek_v3" else "greedy")
+    if topk_method == "greedy":
+        n_group = topk_group = 1
+
+    t = load_tensors(in_dir)
+    q = cfg.get("quantization_config") or {}
+    if q.get("quant_method") == "fp8":
+        apply_fp8_scales(t, q.get("weight_block_size", [128, 128]))
+    n_layer_file = n_layer + (n_nextn if any(k.startswith(f"model.layers.{n_layer}.") for k in t) else 0)
+
+    w = gguf.GGUFWriter(out_path, "deepseek2")
+    a = "deepseek2."
+    w.add_name(os.path.basename(os.path.normpath(in_dir)))
+    w.add_file_type(FILE_TYPES[out_type])
+    w.add_context_length(cfg.get("max_position_embeddings", 4096))
+    w.add_embedding_length(n_embd)
+    w.add_block_count(n_layer_file)
+    w.add_feed_forward_length(cfg["intermediate_size"])
+    w.add_head_count(n_head)
+    w.add_layer_norm_rms_eps(cfg.get("rms_norm_eps", 1e-6))
+    w.add_rope_freq_base(cfg.get("rope_theta", 10000.0))
+    w.add_rope_dimension_count(rope)
+    w.add_vocab_size(cfg["vocab_size"])
+    if q_lora:
+        w.add_uint32(a + "attention.q_lora_rank", q_lora)
+    w.add_uint32(a + "attention.kv_lora_rank", kv_lora)
+    if mla_layout == "kvb":
+        w.add_head_count_kv(n_head)
+        w.add_key_length(nope + rope)
+        w.add_value_length(vdim)
+    else:  # the absorbed-MLA view: one shared KV "head" of kv_lora + rope (K) and kv_lora (V)
+        w.add_head_count_kv(1)
+        w.add_key_length(kv_lora + rope)
+        w.add_value_length(kv_lora)
+        w.add_uint32(a + "attention.key_length_mla", nope + rope)
+        w.add_uint32(a + "attention.value_length_mla", vdim)
+    w.add_uint32(a + "leading_dense_block_count", cfg.get("first_k_dense_replace", 0))
+    w.add_uint32(a + "expert_feed_forward_length", cfg["moe_intermediate_size"])
+    w.add_uint32(a + "expert_count", cfg["n_routed_experts"])
+    w.add_uint32(a + "expert_used_count", cfg["num_experts_per_tok"])
+    w.add_uint32(a + "expert_shared_count", cfg.get("n_shared_experts") or 0)
+    w.add_float32(a + "expert_weights_scale", cfg.get("routed_scaling_factor", 1.0))
+    w.add_bool(a + "expert_weights_norm", bool(cfg.get("norm_topk_prob", False)))
+    w.add_uint32(a + "expert_gating_func", 2 if scoring == "sigmoid" else 1)
+    w.add_uint32(a + "expert_group_count", n_group)
+    w.add_uint32(a + "expert_group_used_count", topk_group)
+    if cfg.get("moe_layer_freq", 1) != 1:
+        w.add_uint32(a + "moe_layer_freq", cfg["moe_layer_freq"])  # seek extension (llama.cpp assumes 1)
+    if n_layer_file > n_layer:
+        w.add_uint32(a + "nextn_predict_layers", n_nextn)
+    rs = cfg.get("rope_scaling")
+    if rs:
+        kind = rs.get("rope_type", rs.get("type"))
+        if kind != "yarn":
+            raise SystemExit(f"deepseek2: unsupported rope_scaling type {kind}")
+        factor = rs["factor"]
+        w.add_rope_scaling_type(gguf.RopeScalingType.YARN)
+        w.add_rope_scaling_factor(factor)
+        w.add_rope_scaling_orig_ctx_len(rs.get("original_max_position_embeddings") or cfg["max_position_embeddings"])
+        w.add_float32(a + "rope.scaling.yarn_beta_fast", rs.get("beta_fast") or 32.0)
+        w.add_float32(a + "rope.scaling.yarn_beta_slow", rs.get("beta_slow") or 1.0)
+        mscale, mscale_all = rs.get("mscale"), rs.get("mscale_all_dim")
+        w.add_float32(a + "rope.scaling.yarn_log_multiplier", 0.1 * (mscale_all or 0.0))
+
+        def get_mscale(m):
+            return 1.0 if factor <= 1 else 0.1 * m * math.log(factor) + 1.0
+
+        # HF's cos/sin factor; llama.cpp assumes 1 (mscale == mscale_all_dim in every released model).
+        attn = rs.get("attention_factor")
+        if attn is None:
+            attn = get_mscale(mscale) / get_mscale(mscale_all) if (mscale and mscale_all) else get_mscale(1.0)
+        w.add_float32(a + "rope.scaling.attn_factor", attn)
+
+    add_tokenizer(w, in_dir, tokenizer_pre)
+
+    def take(name):
+        if name not in t:
+            raise SystemExit(f"{in_dir}: missing tensor {name}")
+        return t.pop(name)
+
+    add_weight(w, "token_embd.weight", take("model.embed_tokens.weight"), out_type)
+    for il in range(n_layer_file):
+        p = f"model.layers.{il}."
+        b = f"blk.{il}."
+        add_weight(w, b + "attn_norm.weight", take(p + "input_layernorm.weight"), out_type)
+        if q_lora:
+            add_weight(w, b + "attn_q_a.weight", take(p + "self_attn.q_a_proj.weight"), out_type)
+            add_weight(w, b + "attn_q_a_norm.weight", take(p + "self_attn.q_a_layernorm.weight"), out_type)
+            add_weight(w, b + "attn_q_b.weight", take(p + "self_attn.q_b_proj.weight"), out_type)
+        else:
+            add_weight(w, b + "attn_q.weight", take(p + "self_attn.q_proj.weight"), out_type)
+        add_weight(w, b + "attn_kv_a_mqa.weight", take(p + "self_attn.kv_a_proj_with_mqa.weight"), out_type)
+        add_weight(w, b + "attn_kv_a_norm.weight", take(p + "self_attn.kv_a_layernorm.weight"), out_type)
+        kv_b = take(p + "self_attn.kv_b_proj.weight")  # [n_head * (nope + vdim), kv_lora]
+        if mla_layout in ("kvb", "both"):
+            add_weight(w, b + "attn_kv_b.weight", kv_b, out_type)
+        if mla_layout in ("kb", "both"):
+            per_head = kv_b.reshape(n_head, nope + vdim, kv_lora)
+            add_weight(w, b + "attn_k_b.weight", per_head[:, :nope, :].transpose(0, 2, 1), out_type)
+            add_weight(w, b + "attn_v_b.weight", per_head[:, nope:, :], out_type)
+        add_weight(w, b + "attn_output.weight", take(p + "self_attn.o_proj.weight"), out_type)
+        add_weight(w, b + "ffn_norm.weight", take(p + "post_attention_layernorm.weight"), out_type)
+        if p + "mlp.gate.weight" in t:
+            add_weight(w, b + "ffn_gate_inp.weight", take(p + "mlp.gate.weight"), "f32")
+            if p + "mlp.gate.e_score_correction_bias" in t:
+                w.add_tensor(b + "exp_probs_b.bias", take(p + "mlp.gate.e_score_correction_bias"))
+            for hf, gg in (("gate_proj", "ffn_gate_exps"), ("up_proj", "ffn_up_exps"), ("down_proj", "ffn_down_exps")):
+                stack = np.stack([take(f"{p}mlp.experts.{e}.{hf}.weight") for e in range(cfg["n_routed_experts"])])
+                add_weight(w, b + gg + ".weight", stack, out_type)
+            if cfg.get("n_shared_experts"):
+                for hf, gg in (("gate_proj", "ffn_gate_shexp"), ("up_proj", "ffn_up_shexp"),
+                               ("down_proj", "ffn_down_shexp")):
+                    add_weight(w, f"{b}{gg}.weight", take(f"{p}mlp.shared_experts.{hf}.weight"), out_type)
+        else:
+            add_weight(w, b + "ffn_gate.weight", take(p + "mlp.gate_proj.weight"), out_type)
+            add_weight(w, b + "ffn_up.weight", take(p + "mlp.up_proj.weight"), out_type)
+            add_weight(w, b + "ffn_down.weight", take(p + "mlp.down_proj.weight"), out_type)
+        if il >= n_layer:  # the MTP (NextN) module
+            for hf, gg in (("enorm", "enorm"), ("hnorm", "hnorm"), ("eh_proj", "eh_proj"),
+                           ("shared_head.norm", "shared_head_norm"), ("shared_head.head", "shared_head_head"),
+                           ("embed_tokens", "embed_tokens")):
+                if f"{p}{hf}.weight" in t:
+                    add_weight(w, f"{b}nextn.{gg}.weight", take(f"{p}{hf}.weight"), out_type)
+    add_weight(w, "output_norm.weight", take("model.norm.weight"), out_type)
+    add_weight(w, "output.weight", take("lm_head.weight"), out_type)
+    leftover = [k for k in t if "rotary_emb" not in k]
+    if leftover:
+        raise SystemExit(f"{in_dir}: tensors not converted: {leftover[:5]}")
+    w.write_header_to_file()
+    w.write_kv_data_to_file()
+    w.write_tensors_to_file()
+    w.close()
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("in_dir")
     ap.add_argument("out")
     ap.add_argument("--type", default="f32", choices=sorted(FILE_TYPES))
     ap.add_argument("--tokenizer-pre", default="default", help="tokenizer.ggml.pre value (e.g. qwen2, llama-bpe)")
+    ap.add_argument("--mla-layout", default="kvb", choices=["kvb", "kb", "both"],
+                    help="deepseek2: attn_kv_b (pre llama.cpp#12801), attn_k_b + attn_v_b (post), or both")
     args = ap.parse_args()
-    convert(args.in_dir, args.out, args.type, args.tokenizer_pre)
+    convert(args.in_dir, args.out, args.type, args.tokenizer_pre, args.mla_layout)
 
 
 if __name__ == "__main__":

@@ -6,6 +6,7 @@
 #include "cli/commands.h"
 #include "cli/options.h"
 #include "core/error.h"
+#include "model/weights.h"
 
 namespace seek::cli {
 namespace {
@@ -55,6 +56,23 @@ int Info(const InfoOptions& o) {
   if (src.gguf()) std::printf(" v%u", src.gguf()->version());
   std::printf("\narchitecture:   %s (%s)\n", ArchName(c.arch), c.arch_name.c_str());
   std::printf("parameters:     %.2f M\n", model->n_params() / 1e6);
+  if (c.arch == ModelArch::kDeepSeek2) {  // MoE: what one token reads, and the experts
+    const MoeConfig& m = c.moe;
+    const int64_t expert_params = 3 * int64_t(c.n_embd) * m.n_ff_exp;
+    int n_moe = 0;
+    for (int32_t il = 0; il < c.n_layer; ++il) n_moe += c.layer(il).moe ? 1 : 0;
+    std::printf("active/token:   %.2f M parameters (%d of %d routed experts + %d shared, in %d MoE layers)\n",
+                model->n_active_params() / 1e6, m.n_expert_used, m.n_expert, m.n_expert_shared, n_moe);
+    std::printf("experts:        %d routed per MoE layer, %.2f M parameters each (%s at %s), routing %s/%s%s\n",
+                m.n_expert, expert_params / 1e6,
+                Bytes(double(expert_params) * model->weights().layers[size_t(c.moe.first_k_dense_replace)]
+                                                  .ffn_up_exp[0].nbytes / double(c.n_embd * m.n_ff_exp)).c_str(),
+                DTypeName(model->weights().layers[size_t(c.moe.first_k_dense_replace)].ffn_up_exp[0].type),
+                MoeScoringName(m.scoring), MoeTopkName(m.topk_method), c.n_nextn_layer ? ", MTP layer present" : "");
+    std::printf("MLA cache:      kv_lora_rank %d + rope %d per token per layer = %lld B/token at f16 "
+                "(seek caches fp32: %zu B)\n", c.mla.kv_lora_rank, c.mla.qk_rope_head_dim,
+                static_cast<long long>(c.kv_elements_per_token() * 2), model->kv_bytes_per_token());
+  }
   std::printf("file size:      %s\n", Bytes(static_cast<double>(src.file_bytes())).c_str());
   std::printf("shape:          %s\n", c.Summary().c_str());
   std::printf("tensor types:  ");

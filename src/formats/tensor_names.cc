@@ -32,6 +32,13 @@ constexpr Pair kLayerModules[] = {
     {"mlp.shared_experts.gate_proj", "ffn_gate_shexp"},
     {"mlp.shared_experts.up_proj", "ffn_up_shexp"},
     {"mlp.shared_experts.down_proj", "ffn_down_shexp"},
+    // DeepSeek-V3 MTP module, stored as layer num_hidden_layers (README_WEIGHTS.md); llama.cpp's nextn names.
+    {"enorm", "nextn.enorm"},
+    {"hnorm", "nextn.hnorm"},
+    {"eh_proj", "nextn.eh_proj"},
+    {"shared_head.norm", "nextn.shared_head_norm"},
+    {"shared_head.head", "nextn.shared_head_head"},
+    {"embed_tokens", "nextn.embed_tokens"},
 };
 
 constexpr Pair kGlobalModules[] = {

@@ -15,7 +15,9 @@
 //   mlp.experts.E.{gate,up,down}_proj.weight -> blk.N.ffn_{gate,up,down}.E.weight (one tensor per expert:
 //     GGUF stacks experts into ffn_*_exps [n_embd, n_ff, n_expert]; safetensors keeps them apart, and the
 //     model code gathers them),
-//   any FP8 block scale "X.weight_scale_inv" -> "<mapped X>.weight.scale_inv".
+//   any FP8 block scale "X.weight_scale_inv" -> "<mapped X>.weight.scale_inv",
+//   MTP layer (model.layers.{n_layer}.*): enorm, hnorm, eh_proj, shared_head.{norm,head}, embed_tokens ->
+//     blk.{n_layer}.nextn.{enorm, hnorm, eh_proj, shared_head_norm, shared_head_head, embed_tokens}.
 // Qwen3-style self_attn.{q,k}_norm -> attn_{q,k}_norm.
 // Names not in the table are returned unchanged, so nothing is silently dropped: the model's tensor visitor
 // reports them as unexpected if it cares. Nothing is permuted here (RoPE layout is the model code's job).

@@ -7,6 +7,7 @@
 #include "core/log.h"
 #include "formats/gguf.h"
 #include "formats/model_source.h"
+#include "model/config_deepseek2.h"
 
 namespace seek {
 
@@ -16,8 +17,60 @@ const char* ArchName(ModelArch arch) {
       return "llama";
     case ModelArch::kQwen2:
       return "qwen2";
+    case ModelArch::kDeepSeek2:
+      return "deepseek2";
   }
   return "?";
+}
+
+const char* MoeScoringName(MoeScoring s) {
+  return s == MoeScoring::kSigmoid ? "sigmoid" : "softmax";
+}
+
+const char* MoeTopkName(MoeTopk t) {
+  switch (t) {
+    case MoeTopk::kGreedy:
+      return "greedy";
+    case MoeTopk::kGroupLimitedGreedy:
+      return "group_limited_greedy";
+    case MoeTopk::kNoauxTc:
+      return "noaux_tc";
+  }
+  return "?";
+}
+
+LayerConfig ModelConfig::layer(int32_t il) const {
+  if (arch != ModelArch::kDeepSeek2) return LayerConfig{n_head, n_head_kv, n_ff, false};
+  // DeepSeek's reference (inference/model.py Block): dense below first_k_dense_replace; HF checks only that.
+  // moe_layer_freq is 1 in every release; the original V2 code also required il % moe_layer_freq == 0.
+  const bool is_moe = il >= moe.first_k_dense_replace && il % moe.moe_layer_freq == 0;
+  return LayerConfig{n_head, n_head_kv, is_moe ? 0 : n_ff, is_moe};
+}
+
+int64_t ModelConfig::kv_elements_per_token() const {
+  if (arch == ModelArch::kDeepSeek2) return int64_t(n_layer) * mla.cache_dim();
+  return 2 * int64_t(n_layer) * kv_dim();
+}
+
+int64_t ModelConfig::active_params_per_token(int64_t n_params) const {
+  // The embedding table is not read per token (one row is), unless it is also the output projection.
+  const int64_t embd_unread = tied_embeddings ? 0 : (int64_t(n_vocab) - 1) * n_embd;
+  if (arch != ModelArch::kDeepSeek2) return n_params - embd_unread;
+  const int64_t expert = 3 * int64_t(n_embd) * moe.n_ff_exp;  // gate, up, down
+  int64_t unused = 0;
+  for (int32_t il = 0; il < n_layer + n_nextn_layer; ++il) {
+    if (layer(il).moe) unused += int64_t(moe.n_expert - moe.n_expert_used) * expert;
+  }
+  // The MTP layers are not part of the main forward pass: subtract what remains of them too.
+  const int64_t q_lora = mla.q_lora_rank;
+  const int64_t q = q_lora > 0 ? int64_t(n_embd) * q_lora + q_lora + q_lora * q_dim() : int64_t(n_embd) * q_dim();
+  const int64_t attn = q + int64_t(n_embd) * mla.cache_dim() + mla.kv_lora_rank +
+                       int64_t(mla.kv_lora_rank) * n_head * (mla.qk_nope_head_dim + mla.v_head_dim) +
+                       int64_t(n_head) * mla.v_head_dim * n_embd;
+  const int64_t mtp_layer = attn + int64_t(moe.n_expert_used + moe.n_expert_shared) * expert +
+                            int64_t(n_embd) * moe.n_expert + 2 * int64_t(n_embd) * n_embd + 6 * int64_t(n_embd);
+  const int64_t mtp_rest = int64_t(n_nextn_layer) * mtp_layer;
+  return n_params - embd_unread - unused - mtp_rest;
 }
 
 const char* RopeScalingName(RopeScaling s) {
@@ -78,6 +131,11 @@ ModelConfig ModelConfig::FromGguf(const GgufFile& gguf) {
   auto arch = gguf.GetString("general.architecture");
   if (!arch) Fail("%s: missing metadata key general.architecture", gguf.path().c_str());
   c.arch_name = *arch;
+  if (*arch == "deepseek2") {
+    c = DeepSeek2ConfigFromGguf(gguf);
+    c.Validate();
+    return c;
+  }
   if (*arch == "llama") {
     c.arch = ModelArch::kLlama;
     // llama.cpp's converter permutes HF's Q/K rows so that RoPE pairs are adjacent (GGML "normal" mode).
@@ -87,7 +145,8 @@ ModelConfig ModelConfig::FromGguf(const GgufFile& gguf) {
     c.attn_qkv_bias = true;
     c.rope.layout = RopeLayout::kNeox;  // converted without the permutation
   } else {
-    Fail("%s: unsupported architecture '%s' (supported: llama, qwen2)", gguf.path().c_str(), arch->c_str());
+    Fail("%s: unsupported architecture '%s' (supported: llama, qwen2, deepseek2)", gguf.path().c_str(),
+         arch->c_str());
   }
   GgufReader r{gguf, *arch + "."};
   c.n_layer = r.Int("block_count", true);
@@ -189,13 +248,18 @@ ModelConfig ModelConfig::FromHfConfig(const nlohmann::json& config, const std::s
   ModelConfig c;
   c.source_path = path;
   c.arch_name = r.Str("model_type", "");
+  if (c.arch_name == "deepseek_v2" || c.arch_name == "deepseek_v3") {
+    c = DeepSeek2ConfigFromHf(config, path);
+    c.Validate();
+    return c;
+  }
   if (c.arch_name == "llama" || c.arch_name == "mistral") {
     c.arch = ModelArch::kLlama;
   } else if (c.arch_name == "qwen2") {
     c.arch = ModelArch::kQwen2;
     c.attn_qkv_bias = true;
   } else {
-    Fail("%s: config.json: unsupported model_type '%s' (supported: llama, mistral, qwen2)", path.c_str(),
+    Fail("%s: config.json: unsupported model_type '%s' (supported: llama, mistral, qwen2, deepseek_v2, deepseek_v3)", path.c_str(),
          c.arch_name.c_str());
   }
   if (r.Bool("mlp_bias", false)) Fail("%s: config.json: mlp_bias = true is not supported", path.c_str());
@@ -246,7 +310,8 @@ ModelConfig ModelConfig::FromHfConfig(const nlohmann::json& config, const std::s
       c.rope.beta_slow = static_cast<float>(s.Float("beta_slow", 1.0));
       c.rope.attn_factor = static_cast<float>(s.Float("attention_factor", 0.0));
       if (s.Has("mscale") || s.Has("mscale_all_dim")) {
-        Fail("%s: config.json: rope_scaling mscale / mscale_all_dim are not supported yet", path.c_str());
+        Fail("%s: config.json: rope_scaling mscale / mscale_all_dim are only supported for deepseek2",
+             path.c_str());
       }
     } else {
       Fail("%s: config.json: rope_scaling type '%s' is not supported (linear, llama3, yarn)", path.c_str(),
@@ -301,6 +366,7 @@ ModelConfig ModelConfig::FromSource(const ModelSource& source) {
 }
 
 void ModelConfig::Validate() const {
+  if (arch == ModelArch::kDeepSeek2) ValidateDeepSeek2(*this);  // first: its errors name the HF fields
   const char* f = source_path.c_str();
   auto positive = [&](const char* field, int64_t v, int64_t max) {
     if (v <= 0) Fail("%s: config: %s = %lld must be positive", f, field, static_cast<long long>(v));
@@ -350,12 +416,22 @@ void ModelConfig::Validate() const {
 }
 
 std::string ModelConfig::Summary() const {
-  return StrFormat(
+  std::string out = StrFormat(
       "%s: n_vocab=%d n_embd=%d n_layer=%d n_head=%d n_head_kv=%d head_dim=%d n_ff=%d n_rot=%d "
       "theta=%g rope=%s scaling=%s n_ctx_train=%d tied=%d qkv_bias=%d",
       arch_name.c_str(), n_vocab, n_embd, n_layer, n_head, n_head_kv, head_dim, n_ff, rope.n_rot,
       double(rope.theta), rope.layout == RopeLayout::kNorm ? "norm" : "neox", RopeScalingName(rope.scaling),
       n_ctx_train, int(tied_embeddings), int(attn_qkv_bias));
+  if (arch == ModelArch::kDeepSeek2) {
+    out += StrFormat(
+        " | mla: q_lora=%d kv_lora=%d qk_nope=%d qk_rope=%d v_head=%d yarn_log_mul=%g | moe: experts=%d used=%d "
+        "shared=%d n_ff_exp=%d groups=%d/%d scoring=%s topk=%s norm=%d scale=%g dense_first=%d | nextn=%d",
+        mla.q_lora_rank, mla.kv_lora_rank, mla.qk_nope_head_dim, mla.qk_rope_head_dim, mla.v_head_dim,
+        double(mla.yarn_log_mul), moe.n_expert, moe.n_expert_used, moe.n_expert_shared, moe.n_ff_exp,
+        moe.n_group_used, moe.n_group, MoeScoringName(moe.scoring), MoeTopkName(moe.topk_method),
+        int(moe.norm_topk_prob), double(moe.routed_scaling_factor), moe.first_k_dense_replace, n_nextn_layer);
+  }
+  return out;
 }
 
 }  // namespace seek

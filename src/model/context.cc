@@ -5,6 +5,7 @@
 
 #include "core/error.h"
 #include "model/arch/arch.h"
+#include "model/blocks/norm.h"
 #include "model/model.h"
 #include "model/weights.h"
 
@@ -17,7 +18,9 @@ constexpr int32_t kMaxBatch = 512;  // tokens per forward call; bounds the scrat
 
 struct Context::State {
   ArchForwardFn forward = nullptr;
-  KvCache kv;
+  KvCache kv;      // llama, qwen2
+  MlaCache mla;    // deepseek2
+  std::vector<float> hidden;  // [n_tokens][n_embd] of the last Eval, when kept
   RopeTable rope;
   ForwardBuffers buf;
   std::vector<float> logits;  // [n_tokens or 1][n_vocab]
@@ -28,7 +31,12 @@ Context::Context(const Model& model, int32_t n_ctx, ThreadPool* pool)
   const ModelConfig& c = model.config();
   if (n_ctx_ <= 0) n_ctx_ = c.n_ctx_train > 0 ? std::min(c.n_ctx_train, kDefaultMaxCtx) : kDefaultMaxCtx;
   state_->forward = FindArchForward(c.arch);
-  state_->kv.Allocate(c.n_layer, n_ctx_, c.kv_dim());
+  // The cache layout is the architecture's: DeepSeek2 stores only the MLA latent and the RoPE key.
+  if (c.arch == ModelArch::kDeepSeek2) {
+    state_->mla.Allocate(c.n_layer, n_ctx_, c.mla.kv_lora_rank, c.mla.qk_rope_head_dim);
+  } else {
+    state_->kv.Allocate(c.n_layer, n_ctx_, c.kv_dim());
+  }
   const TensorView& freqs = model.weights().rope_freqs;
   state_->rope = RopeTable(c.rope, freqs.data ? F32Data(freqs) : nullptr, n_ctx_);
   state_->buf.Allocate(c, std::min(kMaxBatch, n_ctx_));
@@ -58,6 +66,7 @@ std::span<const float> Context::Eval(std::span<const int32_t> tokens, bool all_l
   State& s = *state_;
   const int64_t n_vocab = c.n_vocab;
   s.logits.resize(size_t((all_logits ? n : 1) * n_vocab));
+  if (keep_hidden_) s.hidden.resize(size_t(n * c.n_embd));
   for (int64_t start = 0; start < n; start += s.buf.capacity) {
     const int32_t n_chunk = int32_t(std::min<int64_t>(s.buf.capacity, n - start));
     const bool last_chunk = start + n_chunk == n;
@@ -72,11 +81,22 @@ std::span<const float> Context::Eval(std::span<const int32_t> tokens, bool all_l
                   tokens.subspan(size_t(start), size_t(n_chunk)),
                   n_past_,
                   n_logits,
-                  logits};
+                  logits,
+                  &s.mla,
+                  mla_form_};
     s.forward(f);
+    if (keep_hidden_) {  // the final residual stream of every token, after output_norm
+      RmsNormRows(s.buf.x.data(), model_.weights().output_norm, s.hidden.data() + start * c.n_embd, n_chunk,
+                  c.norm_eps);
+    }
     n_past_ += n_chunk;
   }
   return s.logits;
+}
+
+std::span<const float> Context::hidden_states() const {
+  if (!keep_hidden_) Fail("Context::hidden_states: call set_keep_hidden_states(true) before Eval");
+  return state_->hidden;
 }
 
 }  // namespace seek

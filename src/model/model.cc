@@ -135,7 +135,20 @@ int64_t Model::n_params() const {
 }
 
 size_t Model::kv_bytes_per_token() const {
-  return 2 * size_t(config_.n_layer) * size_t(config_.kv_dim()) * sizeof(float);
+  return size_t(config_.kv_elements_per_token()) * sizeof(float);
+}
+
+int64_t Model::n_active_params() const {
+  // MTP layers announced by the config but absent from the file (DeepSeek's convert.py drops them) are not
+  // in n_params, so they must not be subtracted either.
+  ModelConfig c = config_;
+  for (int32_t k = 0; k < c.n_nextn_layer; ++k) {
+    if (!weights_->layers[size_t(c.n_layer + k)].wkv_a_mqa.data) {
+      c.n_nextn_layer = k;
+      break;
+    }
+  }
+  return c.active_params_per_token(weights_->n_params);
 }
 
 }  // namespace seek

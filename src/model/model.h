@@ -43,8 +43,11 @@ class Model {
 
   // Parameter count (elements of all weight tensors).
   int64_t n_params() const;
-  // Bytes of KV cache per token of context (all layers, at the cache's element type).
+  // Bytes of KV cache per token of context (all layers, at the cache's element type, fp32 today). DeepSeek2
+  // caches only the MLA latent + RoPE key: n_layer * (kv_lora_rank + qk_rope_head_dim) elements.
   size_t kv_bytes_per_token() const;
+  // Parameters read per token (one embedding row; DeepSeek2: without the unused experts and the MTP layers).
+  int64_t n_active_params() const;
 
   // --- used by Context and the architecture files ---
   struct Weights;  // model/weights.h
@@ -60,7 +63,8 @@ class Model {
   std::unique_ptr<Weights> weights_;
 };
 
-// One sequence's state: KV cache (fp32 for now) and scratch buffers, all allocated up front for n_ctx tokens.
+// One sequence's state: KV cache (fp32 for now; for DeepSeek2 the compressed MLA cache) and scratch buffers,
+// all allocated up front for n_ctx tokens.
 class Context {
  public:
   // n_ctx <= 0 means the model's training context (capped at 4096). pool may be null (single thread).
@@ -79,12 +83,21 @@ class Context {
   // Forgets positions >= n (KV entries are simply overwritten later).
   void Truncate(int32_t n);
 
+  // DeepSeek2: force the naive or absorbed MLA form (default kAuto: the cheaper one per call; for tests).
+  void set_mla_form(MlaForm form) { mla_form_ = form; }
+  // Keep the final hidden states (after output_norm, [n_tokens][n_embd] for every token of the last Eval),
+  // the input of the MTP head (model/nextn.h) in speculative decoding. Off by default.
+  void set_keep_hidden_states(bool keep) { keep_hidden_ = keep; }
+  std::span<const float> hidden_states() const;
+
  private:
   struct State;
   const Model& model_;
   ThreadPool* pool_;
   int32_t n_ctx_;
   int32_t n_past_ = 0;
+  MlaForm mla_form_ = MlaForm::kAuto;
+  bool keep_hidden_ = false;
   std::unique_ptr<State> state_;
 };
 

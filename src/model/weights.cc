@@ -6,6 +6,7 @@
 #include "core/error.h"
 #include "core/log.h"
 #include "kernels/quant/quant.h"
+#include "formats/model_source.h"
 
 namespace seek {
 
@@ -33,6 +34,7 @@ void Visit(const std::function<void(TensorSlot&)>& fn, std::string name, std::in
 }  // namespace
 
 void ForEachTensor(const ModelConfig& c, Model::Weights& w, const std::function<void(TensorSlot&)>& fn) {
+  if (c.arch == ModelArch::kDeepSeek2) return ForEachDeepSeek2Tensor(c, w, fn);
   const int64_t n_embd = c.n_embd, n_vocab = c.n_vocab, q_dim = c.q_dim(), kv_dim = c.kv_dim();
   constexpr bool kRequired = true, kOptional = false, kSmall = true, kMatrix = false;
   Visit(fn, "token_embd.weight", {n_embd, n_vocab}, kRequired, kMatrix, &w.token_embd);
@@ -64,48 +66,141 @@ void ForEachTensor(const ModelConfig& c, Model::Weights& w, const std::function<
         &w.output);
 }
 
+namespace {
+
+// quantization_config.weight_block_size of an FP8 HF folder ([128, 128] when absent).
+std::pair<int64_t, int64_t> Fp8BlockSize(const ModelSource& source) {
+  const nlohmann::json& cfg = source.hf_config();
+  if (cfg.is_object() && cfg.contains("quantization_config") && cfg["quantization_config"].is_object()) {
+    const auto& q = cfg["quantization_config"];
+    if (q.contains("weight_block_size")) {
+      const auto& b = q["weight_block_size"];
+      if (!b.is_array() || b.size() != 2 || !b[0].is_number_integer() || !b[1].is_number_integer() ||
+          b[0].get<int64_t>() <= 0 || b[1].get<int64_t>() <= 0) {
+        Fail("%s: config.json: quantization_config.weight_block_size must be two positive integers",
+             source.path().c_str());
+      }
+      return {b[0].get<int64_t>(), b[1].get<int64_t>()};
+    }
+  }
+  return {128, 128};
+}
+
+// view (F8_E4M3, 2-D [in, out]) -> an owned bf16 copy: w[o][i] = e4m3[o][i] * scale_inv[o / b0][i / b1].
+void DequantizeFp8(const ModelSource& source, TensorView& view, Model::Weights& w, std::unordered_set<std::string>& used) {
+  const char* file = source.path().c_str();
+  const std::string scale_name = view.name + ".scale_inv";
+  const TensorView* s = source.FindTensor(scale_name);
+  if (!s) {
+    Fail("%s: tensor %s is float8_e4m3 but has no block scales (%s / HF weight_scale_inv); refusing to load "
+         "unscaled FP8 values", file, view.name.c_str(), scale_name.c_str());
+  }
+  if (view.ne[2] != 1 || view.ne[3] != 1) Fail("%s: FP8 tensor %s must be 2-D", file, view.name.c_str());
+  const auto [b0, b1] = Fp8BlockSize(source);
+  const int64_t n_in = view.ne[0], n_out = view.ne[1];
+  const int64_t s_in = (n_in + b1 - 1) / b1, s_out = (n_out + b0 - 1) / b0;
+  if (s->ne[0] != s_in || s->ne[1] != s_out || s->ne[2] != 1 || !CanDequantize(s->type) ||
+      RowBytes(s->type, s->ne[0]).value_or(SIZE_MAX) * size_t(s_out) > s->nbytes) {
+    Fail("%s: tensor %s has shape %s, expected [%lld, %lld] (HF [ceil(out/%lld), ceil(in/%lld)])", file,
+         scale_name.c_str(), s->ShapeString().c_str(), (long long)s_in, (long long)s_out, (long long)b0,
+         (long long)b1);
+  }
+  used.insert(scale_name);
+  std::vector<float> scales(static_cast<size_t>(s_in * s_out));
+  for (int64_t r = 0; r < s_out; ++r) DequantizeRow(s->type, s->row(r), scales.data() + r * s_in, s_in);
+  auto data = std::make_unique<uint8_t[]>(size_t(n_in * n_out) * 2);
+  std::vector<float> row(static_cast<size_t>(n_in));
+  for (int64_t o = 0; o < n_out; ++o) {
+    DequantizeRow(DType::kF8_E4M3, view.row(o), row.data(), n_in);
+    const float* sc = scales.data() + (o / b0) * s_in;
+    for (int64_t i = 0; i < n_in; ++i) row[size_t(i)] *= sc[i / b1];
+    QuantizeRow(DType::kBF16, row.data(), data.get() + o * n_in * 2, n_in);
+  }
+  view.type = DType::kBF16;
+  view.data = data.get();
+  view.nbytes = size_t(n_in * n_out) * 2;
+  w.owned_bytes.push_back(std::move(data));
+}
+
+}  // namespace
+
+TensorView Slice2D(const TensorView& t, int64_t i2) {
+  SEEK_CHECK(i2 >= 0 && i2 < t.ne[2] && t.ne[3] == 1);
+  TensorView v = t;
+  v.n_dims = 2;
+  v.ne[2] = 1;
+  const size_t bytes = t.row_bytes() * size_t(t.ne[1]);
+  v.data = static_cast<const uint8_t*>(t.data) + size_t(i2) * bytes;
+  v.nbytes = bytes;
+  v.name = t.name + "[" + std::to_string(i2) + "]";
+  return v;
+}
+
 std::unique_ptr<Model::Weights> BindWeights(const ModelConfig& config, const ModelSource& source) {
   auto w = std::make_unique<Model::Weights>();
   const char* file = source.path().c_str();
   std::unordered_set<std::string> used;
+  // Checks t against the expected shape and type, binds it to *view (FP8 dequantized, small tensors to fp32).
+  auto bind = [&](const TensorView* t, const std::string& name, int n_dims, const int64_t* ne, bool small_f32,
+                  TensorView* view) {
+    used.insert(name);
+    bool same = true;
+    for (int i = 0; i < kMaxDims; ++i) same = same && t->ne[i] == ne[i];
+    if (!same) {
+      Fail("%s: tensor %s has shape %s, expected %s", file, name.c_str(), t->ShapeString().c_str(),
+           ShapeOf(n_dims, ne).c_str());
+    }
+    if (!CanDequantize(t->type)) {
+      Fail("%s: tensor %s has type %s, which seek cannot compute with", file, name.c_str(), DTypeName(t->type));
+    }
+    auto bytes = RowBytes(t->type, t->ne[0]);
+    if (!bytes || *bytes * size_t(t->rows()) > t->nbytes) {
+      Fail("%s: tensor %s: %zu bytes are too few for shape %s of type %s", file, name.c_str(), t->nbytes,
+           t->ShapeString().c_str(), DTypeName(t->type));
+    }
+    *view = *t;
+    w->n_params += t->nelements();
+    if (view->type == DType::kF8_E4M3) DequantizeFp8(source, *view, *w, used);
+    if (small_f32 && view->type != DType::kF32) {
+      const int64_t n = view->nelements();
+      auto data = std::make_unique<float[]>(size_t(n));
+      for (int64_t r = 0; r < view->rows(); ++r)
+        DequantizeRow(view->type, view->row(r), data.get() + r * view->ne[0], view->ne[0]);
+      view->type = DType::kF32;
+      view->data = data.get();
+      view->nbytes = size_t(n) * sizeof(float);
+      w->owned.push_back(std::move(data));
+    }
+  };
   ForEachTensor(config, *w, [&](TensorSlot& slot) {
     const TensorView* t = source.FindTensor(slot.name);
+    if (slot.experts) {  // routed experts: stacked, or one tensor per expert
+      const int64_t n_expert = slot.ne[2];
+      slot.experts->assign(size_t(n_expert), TensorView{});
+      if (t) {
+        bind(t, slot.name, slot.n_dims, slot.ne, false, slot.view);
+        for (int64_t e = 0; e < n_expert; ++e) (*slot.experts)[size_t(e)] = Slice2D(*slot.view, e);
+        return;
+      }
+      const int64_t ne2[kMaxDims] = {slot.ne[0], slot.ne[1], 1, 1};
+      for (int64_t e = 0; e < n_expert; ++e) {
+        const std::string name = slot.expert_name + std::to_string(e) + ".weight";
+        const TensorView* te = source.FindTensor(name);
+        if (!te) Fail("%s: missing tensor %s (nor stacked %s)", file, name.c_str(), slot.name.c_str());
+        bind(te, name, 2, ne2, false, &(*slot.experts)[size_t(e)]);
+      }
+      return;
+    }
     if (!t) {
       if (slot.required) Fail("%s: missing tensor %s", file, slot.name.c_str());
       return;
     }
-    used.insert(slot.name);
-    bool same = true;
-    for (int i = 0; i < kMaxDims; ++i) same = same && t->ne[i] == slot.ne[i];
-    if (!same) {
-      Fail("%s: tensor %s has shape %s, expected %s", file, slot.name.c_str(), t->ShapeString().c_str(),
-           ShapeOf(slot.n_dims, slot.ne).c_str());
-    }
-    if (!CanDequantize(t->type)) {
-      Fail("%s: tensor %s has type %s, which seek cannot compute with", file, slot.name.c_str(),
-           DTypeName(t->type));
-    }
-    auto bytes = RowBytes(t->type, t->ne[0]);
-    if (!bytes || *bytes * size_t(t->rows()) > t->nbytes) {
-      Fail("%s: tensor %s: %zu bytes are too few for shape %s of type %s", file, slot.name.c_str(), t->nbytes,
-           t->ShapeString().c_str(), DTypeName(t->type));
-    }
-    *slot.view = *t;
-    w->n_params += t->nelements();
-    if (slot.small_f32 && t->type != DType::kF32) {
-      const int64_t n = t->nelements();
-      auto data = std::make_unique<float[]>(size_t(n));
-      for (int64_t r = 0; r < t->rows(); ++r)
-        DequantizeRow(t->type, t->row(r), data.get() + r * t->ne[0], t->ne[0]);
-      slot.view->type = DType::kF32;
-      slot.view->data = data.get();
-      slot.view->nbytes = size_t(n) * sizeof(float);
-      w->owned.push_back(std::move(data));
-    }
+    bind(t, slot.name, slot.n_dims, slot.ne, slot.small_f32, slot.view);
   });
   if (!w->output.data) {
     w->output = w->token_embd;  // tied embeddings
   }
+  if (config.arch == ModelArch::kDeepSeek2) FinishDeepSeek2Weights(config, *w, source.path());
   for (const TensorView& t : source.tensors()) {
     if (!used.count(t.name)) SEEK_LOG_DEBUG("%s: tensor %s is not used", file, t.name.c_str());
   }

@@ -38,7 +38,7 @@ TEST(TensorNames, DeepSeek) {
 }
 
 TEST(TensorNames, UnknownNamesAreKept) {
-  for (const char* n : {"model.layers.61.enorm.weight", "model.layers.x.input_layernorm.weight", "foo",
+  for (const char* n : {"model.layers.61.fnorm.weight", "model.layers.x.input_layernorm.weight", "foo",
                         "model.layers.", "model.layers.1", "model.layers.1.mlp.experts.x.gate_proj.weight",
                         "model.layers.1.mlp.gate_proj.scales", "weight", ""})
     EXPECT_EQ(HfToGgufName(n), n);

@@ -8,6 +8,7 @@
 
 #include "core/thread_pool.h"
 #include "model/blocks/attention.h"
+#include "model/blocks/mla.h"
 #include "model/blocks/rope.h"
 #include "model/config.h"
 #include "model/weights.h"
@@ -41,6 +42,8 @@ struct ForwardPass {
   int32_t pos0;                     // position of tokens[0]
   int32_t n_logits;                 // logits for the last n_logits tokens of the batch
   float* logits;                    // [n_logits][n_vocab]
+  MlaCache* mla = nullptr;          // DeepSeek2: the compressed cache (kv is then unused)
+  MlaForm mla_form = MlaForm::kAuto;
 };
 
 using ArchForwardFn = void (*)(const ForwardPass& f);
@@ -50,6 +53,11 @@ ArchForwardFn FindArchForward(ModelArch arch);
 
 void LlamaForward(const ForwardPass& f);
 void Qwen2Forward(const ForwardPass& f);
+void DeepSeek2Forward(const ForwardPass& f);
+// One DeepSeek2 decoder layer on f.buf.x ([n_tokens][n_embd], updated in place); also runs the MTP layer.
+void DeepSeek2DecoderLayer(const ModelConfig& c, const LayerWeights& l, bool moe, const RopeTable& rope,
+                           MlaCache& cache, int32_t il_cache, int32_t pos0, int32_t n_tokens, MlaForm form,
+                           ForwardBuffers& b, ThreadPool* pool);
 
 // --- pieces every architecture shares ---
 

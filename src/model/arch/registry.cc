@@ -16,6 +16,8 @@ ArchForwardFn FindArchForward(ModelArch arch) {
       return &LlamaForward;
     case ModelArch::kQwen2:
       return &Qwen2Forward;
+    case ModelArch::kDeepSeek2:
+      return &DeepSeek2Forward;
   }
   Fail("no forward pass for architecture %s", ArchName(arch));
 }

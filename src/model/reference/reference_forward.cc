@@ -98,8 +98,15 @@ void RefRope(float* x, int32_t n_heads, int32_t head_dim, int32_t pos, const Mod
 
 }  // namespace
 
+std::vector<float> ReferenceForwardDeepSeek2(const Model& model, std::span<const int32_t> tokens);
+
 std::vector<float> ReferenceForward(const Model& model, std::span<const int32_t> tokens) {
   const ModelConfig& c = model.config();
+  if (c.arch == ModelArch::kDeepSeek2) {
+    for (int32_t t : tokens)
+      if (t < 0 || t >= c.n_vocab) Fail("ReferenceForward: token id %d out of range [0, %d)", t, c.n_vocab);
+    return ReferenceForwardDeepSeek2(model, tokens);  // reference_deepseek2.cc
+  }
   const Model::Weights& w = model.weights();
   const int32_t n = int32_t(tokens.size());
   for (int32_t t = 0; t < n; ++t) {

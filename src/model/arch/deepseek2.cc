@@ -1,0 +1,53 @@
+// DeepSeek-V2 / V2-Lite / V3 / R1 (DeepSeek-AI 2024, arXiv:2405.04434 and arXiv:2412.19437):
+// pre-norm decoder layers with multi-head latent attention and, after the first k dense layers, DeepSeekMoE.
+//
+//   x = token_embd[tokens]
+//   for each layer il:
+//     h = x + MLA(rmsnorm(x))                         model/blocks/mla.h (compressed cache: c_KV + k_pe)
+//     x = h + (il < first_k_dense_replace ? SwiGLU(rmsnorm(h))
+//                                         : sum_{top-k e} w_e Expert_e(rmsnorm(h)) + Shared(rmsnorm(h)))
+//                                                     model/blocks/moe.h (softmax | sigmoid + bias routing)
+//   logits = output(rmsnorm(x))
+//
+// The MTP (multi-token prediction) layers stored after the main ones are not part of this pass: see
+// model/nextn.h.
+#include "core/error.h"
+#include "model/arch/arch.h"
+#include "model/blocks/mlp.h"
+#include "model/blocks/moe.h"
+#include "model/blocks/norm.h"
+
+namespace seek {
+
+void DeepSeek2DecoderLayer(const ModelConfig& c, const LayerWeights& l, bool moe, const RopeTable& rope,
+                           MlaCache& cache, int32_t il_cache, int32_t pos0, int32_t n_tokens, MlaForm form,
+                           ForwardBuffers& b, ThreadPool* pool) {
+  const int64_t n_x = int64_t(n_tokens) * c.n_embd;
+  // Multi-head latent attention.
+  RmsNormRows(b.x.data(), l.attn_norm, b.xn.data(), n_tokens, c.norm_eps);
+  MlaAttention(c, l, rope, cache, il_cache, pos0, n_tokens, b.xn.data(), b.proj.data(), form, pool);
+  AddInPlace(b.x.data(), b.proj.data(), n_x);
+  // Feed-forward: dense SwiGLU or mixture of experts.
+  RmsNormRows(b.x.data(), l.ffn_norm, b.xn.data(), n_tokens, c.norm_eps);
+  if (moe) {
+    MoeFeedForward(c, l, b.xn.data(), n_tokens, b.proj.data(), pool);
+  } else {
+    SwiGluMlp(l, b.xn.data(), n_tokens, b.gate.data(), b.up.data(), b.proj.data(), pool);
+  }
+  AddInPlace(b.x.data(), b.proj.data(), n_x);
+}
+
+void DeepSeek2Forward(const ForwardPass& f) {
+  const ModelConfig& c = f.config;
+  const int32_t n_tokens = int32_t(f.tokens.size());
+  SEEK_CHECK(f.mla != nullptr);
+
+  EmbedTokens(f);  // f.buf.x: [n_tokens][n_embd]
+  for (int32_t il = 0; il < c.n_layer; ++il) {
+    DeepSeek2DecoderLayer(c, f.weights.layers[size_t(il)], c.layer(il).moe, f.rope, *f.mla, il, f.pos0,
+                          n_tokens, f.mla_form, f.buf, f.pool);
+  }
+  OutputLogits(f);
+}
+
+}  // namespace seek
