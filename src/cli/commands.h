@@ -12,5 +12,6 @@ void RegisterRun(CLI::App& app, Runner& run);
 void RegisterChat(CLI::App& app, Runner& run);
 void RegisterInfo(CLI::App& app, Runner& run);
 void RegisterTokenize(CLI::App& app, Runner& run);
+void RegisterBench(CLI::App& app, Runner& run);
 
 }  // namespace seek::cli

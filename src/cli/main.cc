@@ -13,6 +13,7 @@ int main(int argc, char** argv) {
   seek::cli::RegisterChat(app, run);
   seek::cli::RegisterInfo(app, run);
   seek::cli::RegisterTokenize(app, run);
+  seek::cli::RegisterBench(app, run);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
