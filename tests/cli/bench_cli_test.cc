@@ -5,6 +5,7 @@
 #include <array>
 #include <cstdio>
 #include <string>
+#include <vector>
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
@@ -93,7 +94,7 @@ TEST(CliBench, ModelAndMachineGiveFractions) {
 
 TEST(CliBench, BadFlagsAreUsageErrors) {
   const std::string m = " -m '" + Tiny() + "'";
-  for (const std::string args : {"bench" + m + " -o xml", "bench" + m + " -r 0", "bench" + m + " -p -1",
+  for (const std::string& args : std::vector<std::string>{"bench" + m + " -o xml", "bench" + m + " -r 0", "bench" + m + " -p -1",
                                  "bench" + m + " -n abc", "bench" + m + " --no-such-flag", "bench" + m + " -p 0 -n 0",
                                  "bench" + m + " -p 64 -n 4 -c 16", "bench", "bench -m /nonexistent/model.gguf"}) {
     Output r = Seek(args);

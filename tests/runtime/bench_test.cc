@@ -91,7 +91,7 @@ TEST(Bench, RunsEveryTestAndReportsPositiveFigures) {
   EXPECT_TRUE(std::isfinite(r.prefill_gflops()));
   EXPECT_GT(r.decode_gbps(), 0);
   EXPECT_GT(r.peak_rss_bytes, 0u);
-  EXPECT_NE(r.type_summary.find("Q8_0"), std::string::npos) << r.type_summary;
+  EXPECT_NE(r.type_summary.find("q8_0"), std::string::npos) << r.type_summary;
 
   const auto j = nlohmann::json::parse(BenchJson(&r, nullptr));
   EXPECT_EQ(j["pp"]["n_tokens"], 8);
@@ -147,7 +147,9 @@ void CheckMachine(bool simd) {
   MachineLimits m = MeasureMachine(pool, o);
   EXPECT_EQ(m.threads, 2);
   EXPECT_EQ(m.buffer_bytes, size_t(8) << 20);
-  if (!simd) EXPECT_EQ(m.isa, "scalar");
+  if (!simd) {
+    EXPECT_EQ(m.isa, "scalar");
+  }
   for (const Stats* s : {&m.read_gbps, &m.fma_gflops}) {
     ASSERT_EQ(s->samples.size(), 2u);
     for (double v : s->samples) {
