@@ -190,7 +190,8 @@ def markdown(results, machine, a, llama_version):
                   f"{machine['fma_gflops_1thread']:.1f})"
                   + (f", int8 multiply-add peak {machine['int8_gops']['median']:.1f} GOP/s" if "int8_gops" in machine
                      else "") + ".", ""]
-    lines += [f"seek vs llama.cpp (llama-cpp-python {llama_version}), {a.threads} threads, {a.rounds} alternating "
+    omp = "OMP_WAIT_POLICY=PASSIVE" if a.omp_passive else "OpenMP defaults"
+    lines += [f"seek vs llama.cpp (llama-cpp-python {llama_version}, {omp}), {a.threads} threads, {a.rounds} alternating "
               f"rounds, tok/s median (min-max); throughput in brackets as a fraction of the machine limit "
               f"(prefill: FMA peak, decode: read bandwidth).", "",
               "| model | types | test | seek tok/s | llama.cpp tok/s | seek / llama.cpp | seek throughput | "
@@ -218,11 +219,17 @@ def main():
     ap.add_argument("--machine-mib", type=int, default=1024, help="read-bandwidth buffer for --machine")
     ap.add_argument("--no-machine", action="store_true", help="skip `seek bench --machine`")
     ap.add_argument("--json", help="also write every figure here")
+    ap.add_argument("--omp-passive", action="store_true",
+                    help="OMP_WAIT_POLICY=PASSIVE for llama.cpp's OpenMP threads (sleep instead of spin). On an "
+                         "oversubscribed machine spinning threads wait for descheduled ones and llama.cpp slows "
+                         "down by 10x or more; on a quiet machine leave it off (llama.cpp's default)")
     a = ap.parse_args()
     if a.rounds < 1 or a.threads < 1 or a.p < 0 or a.n < 0 or (a.p == 0 and a.n == 0):
         sys.exit("bad -r/-t/-p/-n")
     if not Path(a.seek).exists():
         sys.exit(f"{a.seek}: no seek binary (build it, or pass --seek)")
+    if a.omp_passive:
+        os.environ["OMP_WAIT_POLICY"] = "PASSIVE"  # read by libgomp when llama.cpp first starts its threads
     try:
         import llama_cpp
     except ImportError:
@@ -253,7 +260,8 @@ def main():
     if a.json:
         Path(a.json).write_text(json.dumps(dict(machine=machine, results=results, threads=a.threads, rounds=a.rounds,
                                                 n_prompt=a.p, n_gen=a.n, llama_cpp_python=llama_version,
-                                                load_average=[load0, load1]), indent=2))
+                                                omp_passive=a.omp_passive, load_average=[load0, load1]),
+                                           indent=2))
 
 
 if __name__ == "__main__":
