@@ -7,7 +7,8 @@ Tests (as llama-bench defines them, and as `seek bench` runs them):
 Both engines: the same thread count for batch and single-token work, n_ctx = P + N, one batch of P tokens
 (llama.cpp: n_batch = n_ubatch = P), random ids drawn before timing (no sampling, no tokenizer work timed), one
 untimed warm-up before the timed runs, the cache emptied before each run. llama.cpp keeps its defaults
-otherwise: mmap on, f16 KV cache (seek's KV cache is f32), flash attention off.
+otherwise: mmap on, f16 KV cache (seek's KV cache is f32), flash attention off, OpenMP threads that spin while
+they wait (on an oversubscribed machine that slows llama.cpp by 10x or more; --omp-passive makes them sleep).
 
 Method: R rounds; each round runs one pp and one tg on both engines, alternating which goes first, so both
 see the same machine noise. seek runs as `seek bench -m MODEL -p P -n N -r 1 -o json` (a fresh process per
