@@ -47,8 +47,8 @@ int Bench(const BenchCmdOptions& o) {
     machine = std::make_unique<MachineLimits>(MeasureMachine(pool, mo));
   }
   if (tty) std::fprintf(stderr, "\r%30s\r", "");
-  const std::string report =
-      o.output == "json" ? BenchJson(result.get(), machine.get()) : BenchMarkdown(result.get(), machine.get());
+  const std::string report = o.output == "json" ? BenchJson(result.get(), machine.get())
+                                                : BenchMarkdown(result.get(), machine.get());
   std::fwrite(report.data(), 1, report.size(), stdout);
   return 0;
 }
@@ -59,7 +59,8 @@ void RegisterBench(CLI::App& app, Runner& run) {
   auto o = std::make_shared<BenchCmdOptions>();
   CLI::App* cmd = app.add_subcommand("bench", "measure prefill and decode speed (and the machine's limits)");
   AddModelOptions(cmd, o->model, /*model_required=*/false);
-  cmd->add_option("-p,--n-prompt", o->bench.n_prompt, "prefill test: tokens in one batch; 0 = skip (default 512)")
+  cmd->add_option("-p,--n-prompt", o->bench.n_prompt,
+                  "prefill test: tokens in one batch; 0 = skip (default 512)")
       ->check(CLI::Range(0, 1 << 20));
   cmd->add_option("-n,--n-gen", o->bench.n_gen, "decode test: tokens, one at a time; 0 = skip (default 128)")
       ->check(CLI::Range(0, 1 << 20));

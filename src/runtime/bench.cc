@@ -17,10 +17,16 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-double SecondsSince(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
+double SecondsSince(Clock::time_point t0) {
+  return std::chrono::duration<double>(Clock::now() - t0).count();
+}
 
-uint64_t Bytes(const TensorView& v) { return v.data ? uint64_t(v.nbytes) : 0; }
-int64_t Elements(const TensorView& v) { return v.data ? v.nelements() : 0; }
+uint64_t Bytes(const TensorView& v) {
+  return v.data ? uint64_t(v.nbytes) : 0;
+}
+int64_t Elements(const TensorView& v) {
+  return v.data ? v.nelements() : 0;
+}
 
 std::vector<int32_t> RandomTokens(std::mt19937_64& rng, int32_t n, int32_t n_vocab) {
   std::uniform_int_distribution<int32_t> dist(0, n_vocab - 1);
@@ -30,7 +36,7 @@ std::vector<int32_t> RandomTokens(std::mt19937_64& rng, int32_t n, int32_t n_voc
 }
 
 uint64_t PeakRssBytes() {
-  struct rusage ru{};
+  struct rusage ru {};
   getrusage(RUSAGE_SELF, &ru);
   return uint64_t(ru.ru_maxrss) * 1024;  // Linux reports KiB
 }
@@ -67,7 +73,8 @@ ModelCost ComputeModelCost(const Model& model) {
     for (const TensorView* t : {&l.attn_norm, &l.bq, &l.bk, &l.bv, &l.ffn_norm}) decode += Bytes(*t);
   }
   decode += Bytes(w.output_norm) + Bytes(w.output);
-  if (w.token_embd.data && w.token_embd.ne[1] > 0) decode += w.token_embd.nbytes / uint64_t(w.token_embd.ne[1]);
+  if (w.token_embd.data && w.token_embd.ne[1] > 0)
+    decode += w.token_embd.nbytes / uint64_t(w.token_embd.ne[1]);
   cost.decode_bytes_per_token = decode;
   cost.output_params = Elements(w.output);
   cost.attn_flops_per_pair = 4ll * c.n_layer * c.n_head * c.head_dim;

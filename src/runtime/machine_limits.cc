@@ -21,7 +21,9 @@ using Clock = std::chrono::steady_clock;
 volatile uint64_t g_sink_u64 = 0;
 volatile float g_sink_f32 = 0;
 
-double Seconds(Clock::time_point a, Clock::time_point b) { return std::chrono::duration<double>(b - a).count(); }
+double Seconds(Clock::time_point a, Clock::time_point b) {
+  return std::chrono::duration<double>(b - a).count();
+}
 
 bool HasAvx2Fma() {
   __builtin_cpu_init();
@@ -68,7 +70,8 @@ double ReadPass(ThreadPool& pool, const uint8_t* buf, size_t bytes, bool simd) {
       n_steps,
       [&](int64_t begin, int64_t end, int tid) {
         const uint8_t* p = buf + size_t(begin) * kLine;
-        partial[size_t(tid)] ^= simd ? ReadSliceAvx2(p, size_t(end - begin)) : ReadSliceScalar(p, size_t(end - begin));
+        partial[size_t(tid)] ^=
+            simd ? ReadSliceAvx2(p, size_t(end - begin)) : ReadSliceScalar(p, size_t(end - begin));
       },
       /*grain=*/4096 / int64_t(kLine));
   const double s = Seconds(t0, Clock::now());
@@ -112,7 +115,8 @@ double FmaLoopScalar(int64_t iters) {
   return double(iters) * kFmaChains * 2.0;
 }
 
-// ---- int8 multiply-add peak --------------------------------------------------------------------------------
+// ---- int8 multiply-add peak
+// --------------------------------------------------------------------------------
 
 constexpr int kInt8Chains = 6;  // 6 y + 6 acc + x + ones fit in the 16 ymm registers
 
@@ -188,7 +192,8 @@ Stats Summarize(std::vector<double> samples) {
 MachineLimits MeasureMachine(ThreadPool& pool, const MachineProbeOptions& options) {
   if (options.runs < 1) Fail("machine probe: runs must be at least 1 (got %d)", options.runs);
   const size_t bytes = options.buffer_bytes / 4096 * 4096;
-  if (bytes < 4096 * size_t(pool.size())) Fail("machine probe: buffer of %zu bytes is too small", options.buffer_bytes);
+  if (bytes < 4096 * size_t(pool.size()))
+    Fail("machine probe: buffer of %zu bytes is too small", options.buffer_bytes);
   const bool simd = options.allow_simd && HasAvx2Fma();
 
   MachineLimits r;
@@ -205,7 +210,8 @@ MachineLimits MeasureMachine(ThreadPool& pool, const MachineProbeOptions& option
     pool.ParallelFor(
         int64_t(bytes / kLine),
         [&](int64_t begin, int64_t end, int) {
-          for (int64_t i = begin; i < end; ++i) std::memset(p + size_t(i) * kLine, int(i * 131 + 7) & 0xff, kLine);
+          for (int64_t i = begin; i < end; ++i)
+            std::memset(p + size_t(i) * kLine, int(i * 131 + 7) & 0xff, kLine);
         },
         4096 / int64_t(kLine));
     r.read_gbps = Repeat(options.runs, [&] { return ReadPass(pool, p, bytes, simd); });

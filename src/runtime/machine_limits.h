@@ -2,9 +2,10 @@
 // a model's decode GB/s as a fraction of the read bandwidth (decode streams every weight once per token) and
 // its prefill GFLOP/s as a fraction of the FMA peak (prefill is matmul-bound).
 //
-//  - Read bandwidth: each thread of the pool streams its own contiguous slice of a buffer much larger than the
-//    last-level cache (default 1 GiB, touched once first so every page is resident), XOR-folding 32-byte loads
-//    into four accumulators that end in a volatile sink, so no load can be elided. GB/s = 1e9 bytes/s.
+//  - Read bandwidth: each thread of the pool streams its own contiguous slice of a buffer much larger than
+//  the
+//    last-level cache (default 1 GiB, touched once first so every page is resident), XOR-folding 32-byte
+//    loads into four accumulators that end in a volatile sink, so no load can be elided. GB/s = 1e9 bytes/s.
 //  - FMA peak: every thread runs 12 independent chains of 256-bit fused multiply-adds in registers (enough to
 //    cover 2 FMA pipes x 4 cycles of latency on current x86 cores) at once; 16 flops per FMA instruction.
 //  - int8 peak: 6 independent chains of vpmaddubsw -> vpmaddwd -> vpaddd, the inner step of a Q8 dot product;
@@ -37,12 +38,12 @@ struct MachineProbeOptions {
 
 struct MachineLimits {
   int threads = 1;
-  std::string isa;            // "avx2+fma" or "scalar"
+  std::string isa;  // "avx2+fma" or "scalar"
   size_t buffer_bytes = 0;
-  Stats read_gbps;            // memory read bandwidth, all threads, GB/s
-  Stats fma_gflops;           // f32 FMA peak, all threads at once, GFLOP/s
-  double fma_gflops_1t = 0;   // the same on one thread (median)
-  Stats int8_gops;            // int8 multiply-add peak, all threads, GOP/s; empty (median 0) for scalar
+  Stats read_gbps;           // memory read bandwidth, all threads, GB/s
+  Stats fma_gflops;          // f32 FMA peak, all threads at once, GFLOP/s
+  double fma_gflops_1t = 0;  // the same on one thread (median)
+  Stats int8_gops;           // int8 multiply-add peak, all threads, GOP/s; empty (median 0) for scalar
 };
 
 MachineLimits MeasureMachine(ThreadPool& pool, const MachineProbeOptions& options = {});

@@ -1,14 +1,13 @@
 // End-to-end tests of `seek bench`: the JSON report of a real run on a tiny model, and usage errors.
 // No timing is asserted.
+#include <gtest/gtest.h>
 #include <sys/wait.h>
 
 #include <array>
 #include <cstdio>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
-
-#include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
 
 #include "test_util.h"
 
@@ -36,7 +35,9 @@ Output Seek(const std::string& args) {
   return r;
 }
 
-std::string Tiny() { return test::TestdataDir() + "/models/llama_untied/llama_untied-q8_0.gguf"; }
+std::string Tiny() {
+  return test::TestdataDir() + "/models/llama_untied/llama_untied-q8_0.gguf";
+}
 
 void ExpectPositiveStats(const nlohmann::json& s, size_t runs) {
   ASSERT_TRUE(s.is_object()) << s;
@@ -94,9 +95,10 @@ TEST(CliBench, ModelAndMachineGiveFractions) {
 
 TEST(CliBench, BadFlagsAreUsageErrors) {
   const std::string m = " -m '" + Tiny() + "'";
-  for (const std::string& args : std::vector<std::string>{"bench" + m + " -o xml", "bench" + m + " -r 0", "bench" + m + " -p -1",
-                                 "bench" + m + " -n abc", "bench" + m + " --no-such-flag", "bench" + m + " -p 0 -n 0",
-                                 "bench" + m + " -p 64 -n 4 -c 16", "bench", "bench -m /nonexistent/model.gguf"}) {
+  for (const std::string& args : std::vector<std::string>{
+           "bench" + m + " -o xml", "bench" + m + " -r 0", "bench" + m + " -p -1", "bench" + m + " -n abc",
+           "bench" + m + " --no-such-flag", "bench" + m + " -p 0 -n 0", "bench" + m + " -p 64 -n 4 -c 16",
+           "bench", "bench -m /nonexistent/model.gguf"}) {
     Output r = Seek(args);
     EXPECT_NE(r.exit_code, 0) << args;
     EXPECT_EQ(r.exit_code < 128, true) << args << " crashed: " << r.err;

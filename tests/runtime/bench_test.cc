@@ -1,6 +1,6 @@
 // Tests of seek bench's library side: statistics, the cost model (checked against the tensor list and the
-// config, computed independently here), the bench runner on a tiny model, the reports, and the machine probes.
-// No timing is asserted: only that runs happen, counts are right and figures are positive and finite.
+// config, computed independently here), the bench runner on a tiny model, the reports, and the machine
+// probes. No timing is asserted: only that runs happen, counts are right and figures are positive and finite.
 #include "runtime/bench.h"
 
 #include <gtest/gtest.h>
@@ -25,7 +25,7 @@ TEST(BenchStats, MedianSpreadAndStdev) {
   EXPECT_DOUBLE_EQ(s.min, 1);
   EXPECT_DOUBLE_EQ(s.max, 5);
   EXPECT_DOUBLE_EQ(s.mean, 3);
-  EXPECT_DOUBLE_EQ(s.stdev, 2);  // sqrt((4 + 0 + 4) / 2)
+  EXPECT_DOUBLE_EQ(s.stdev, 2);                          // sqrt((4 + 0 + 4) / 2)
   EXPECT_EQ(s.samples, (std::vector<double>{5, 1, 3}));  // in run order
   Stats e = Summarize({4, 1, 2, 3});
   EXPECT_DOUBLE_EQ(e.median, 2.5);
@@ -48,10 +48,11 @@ void CheckCost(const char* name, bool tied) {
   const uint64_t embd_row = embd / uint64_t(c.n_vocab);
   const ModelCost cost = ComputeModelCost(*model);
   EXPECT_EQ(cost.weight_bytes, all);
-  // Untied: everything but the embedding table, plus one row. Tied: the table is also the output, read in full.
+  // Untied: everything but the embedding table, plus one row. Tied: the table is also the output, read in
+  // full.
   EXPECT_EQ(cost.decode_bytes_per_token, all - embd + embd_row + (tied ? embd : 0));
-  const int64_t per_layer = int64_t(c.n_embd) * c.q_dim() * 2 + int64_t(c.n_embd) * c.kv_dim() * 2 +
-                            int64_t(c.n_embd) * c.n_ff * 3;
+  const int64_t per_layer =
+      int64_t(c.n_embd) * c.q_dim() * 2 + int64_t(c.n_embd) * c.kv_dim() * 2 + int64_t(c.n_embd) * c.n_ff * 3;
   EXPECT_EQ(cost.layer_matmul_params, per_layer * c.n_layer);
   EXPECT_EQ(cost.output_params, int64_t(c.n_embd) * c.n_vocab);
   // One token: 2 flops per matmul weight, one (query, key) pair per head and layer.
@@ -61,8 +62,12 @@ void CheckCost(const char* name, bool tied) {
   EXPECT_DOUBLE_EQ(cost.PrefillFlops(3), 6.0 * per_layer * c.n_layer + 2.0 * cost.output_params + 6 * attn);
 }
 
-TEST(BenchCost, UntiedModel) { CheckCost("llama_untied", false); }
-TEST(BenchCost, TiedModel) { CheckCost("llama_tied", true); }
+TEST(BenchCost, UntiedModel) {
+  CheckCost("llama_untied", false);
+}
+TEST(BenchCost, TiedModel) {
+  CheckCost("llama_tied", true);
+}
 
 TEST(Bench, RunsEveryTestAndReportsPositiveFigures) {
   auto model = Model::Load(TinyModel("qwen2_bias", "q8_0"));
@@ -170,8 +175,12 @@ void CheckMachine(bool simd) {
   EXPECT_NE(BenchMarkdown(nullptr, &m).find("memory read bandwidth"), std::string::npos);
 }
 
-TEST(MachineLimits, ProbesGivePositiveFigures) { CheckMachine(true); }
-TEST(MachineLimits, ScalarProbesGivePositiveFigures) { CheckMachine(false); }
+TEST(MachineLimits, ProbesGivePositiveFigures) {
+  CheckMachine(true);
+}
+TEST(MachineLimits, ScalarProbesGivePositiveFigures) {
+  CheckMachine(false);
+}
 
 TEST(MachineLimits, BadOptionsAreErrors) {
   ThreadPool pool(1);
