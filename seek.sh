@@ -9,6 +9,8 @@
 #   ./seek.sh fetch-model     download the default model into the cache (checks its sha256)
 #   ./seek.sh fuzz [SECONDS]  build the libFuzzer targets (clang, ASan+UBSan) and run each for SECONDS (600)
 #   ./seek.sh test-all        the default tests plus the labelled slow ones (not fuzzing)
+#   ./seek.sh bench [ARGS]    seek vs llama.cpp on speed-reference models (bench/compare_llamacpp.py ARGS);
+#                             installs llama-cpp-python into $SEEK_CACHE/llamavenv first (builds llama.cpp: slow)
 #
 # Environment: SEEK_CACHE (model cache, default ~/.cache/seek), SEEK_BUILD_DIR (default ./build), JOBS.
 set -euo pipefail
@@ -116,6 +118,30 @@ fuzz() {
   FUZZERS="${FUZZERS:-gguf safetensors tokenizer jinja}" "$ROOT/tools/run_fuzz.sh" "$seconds" "$JOBS"
 }
 
+# seek against llama.cpp (docs/BENCHMARKS.md, "Versus llama.cpp"). THREADS (default: all cores), MODELS
+# (default: the TinyLlama-1.1B-shape Q4_0 and Q8_0 speed-reference models, made on first use).
+LLAMA_CPP_PKG="llama-cpp-python==0.3.16"
+bench_compare() {
+  build
+  local venv="$CACHE/llamavenv"
+  if ! "$venv/bin/python" -c "import llama_cpp, gguf, numpy" 2>/dev/null; then
+    apt_install python3-venv
+    python3 -m venv "$venv"
+    log "installing $LLAMA_CPP_PKG into $venv (builds llama.cpp from source for this CPU: slow)"
+    "$venv/bin/pip" install -q --disable-pip-version-check numpy gguf==0.17.1 >&2
+    CMAKE_ARGS="-DGGML_NATIVE=ON -DLLAVA_BUILD=OFF" "$venv/bin/pip" install -q --disable-pip-version-check \
+      "$LLAMA_CPP_PKG" >&2
+  fi
+  local models="${MODELS:-$CACHE/speed/tinyllama-1.1b-q4_0.gguf $CACHE/speed/tinyllama-1.1b-q8_0.gguf}"
+  if [ -z "${MODELS:-}" ]; then
+    "$venv/bin/python" "$ROOT/tools/make_speed_models.py" --shape tinyllama-1.1b --types q4_0 q8_0 \
+      --out "$CACHE/speed" --seek "$BUILD/bin/seek" --shared "$ROOT/../shared"
+  fi
+  # shellcheck disable=SC2086
+  "$venv/bin/python" "$ROOT/bench/compare_llamacpp.py" --seek "$BUILD/bin/seek" -t "${THREADS:-$(nproc)}" \
+    --model $models "$@"
+}
+
 cmd="${1:-help}"
 shift || true
 case "$cmd" in
@@ -130,8 +156,9 @@ case "$cmd" in
   build) build ;;
   fetch-model) fetch_model ;;
   fuzz) fuzz "$@" ;;
+  bench) bench_compare "$@" ;;
   *)
-    sed -n '2,17p' "$0"
+    sed -n '2,19p' "$0"
     [ "$cmd" = help ] || exit 2
     ;;
 esac

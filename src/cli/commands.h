@@ -15,5 +15,6 @@ void RegisterTokenize(CLI::App& app, Runner& run);
 void RegisterQuantize(CLI::App& app, Runner& run);
 void RegisterPerplexity(CLI::App& app, Runner& run);
 void RegisterServe(CLI::App& app, Runner& run);
+void RegisterBench(CLI::App& app, Runner& run);
 
 }  // namespace seek::cli

@@ -16,6 +16,7 @@ int main(int argc, char** argv) {
   seek::cli::RegisterQuantize(app, run);
   seek::cli::RegisterPerplexity(app, run);
   seek::cli::RegisterServe(app, run);
+  seek::cli::RegisterBench(app, run);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

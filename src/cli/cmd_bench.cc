@@ -1,0 +1,80 @@
+// seek bench: prefill and decode speed of a model (llama-bench's pp/tg tests), and with --machine this
+// machine's memory bandwidth and FMA peak, with each model figure as a fraction of its limit.
+#include <unistd.h>
+
+#include <cstdio>
+
+#include "cli/commands.h"
+#include "cli/options.h"
+#include "core/error.h"
+#include "runtime/bench.h"
+#include "runtime/machine_limits.h"
+
+namespace seek::cli {
+namespace {
+
+struct BenchCmdOptions {
+  ModelOptions model;
+  BenchOptions bench;
+  std::string output = "md";
+  bool machine = false;
+  int32_t machine_mib = 1024;
+};
+
+void PrintStep(const char* step) {
+  std::fprintf(stderr, "\rbench: %-16s", step);
+  std::fflush(stderr);
+}
+
+int Bench(const BenchCmdOptions& o) {
+  if (o.model.model.empty() && !o.machine) Fail("bench: give a model with -m, or --machine (or both)");
+  ThreadPool pool(ThreadCount(o.model));
+  const bool tty = ::isatty(STDERR_FILENO);
+
+  std::unique_ptr<BenchResult> result;
+  if (!o.model.model.empty()) {
+    auto model = LoadModel(o.model);
+    BenchOptions bo = o.bench;
+    bo.n_ctx = o.model.ctx;
+    result = std::make_unique<BenchResult>(RunBench(*model, pool, bo, tty ? PrintStep : nullptr));
+  }
+  std::unique_ptr<MachineLimits> machine;
+  if (o.machine) {
+    if (tty) PrintStep("machine limits");
+    MachineProbeOptions mo;
+    mo.buffer_bytes = size_t(o.machine_mib) << 20;
+    mo.runs = o.bench.repetitions;
+    machine = std::make_unique<MachineLimits>(MeasureMachine(pool, mo));
+  }
+  if (tty) std::fprintf(stderr, "\r%30s\r", "");
+  const std::string report = o.output == "json" ? BenchJson(result.get(), machine.get())
+                                                : BenchMarkdown(result.get(), machine.get());
+  std::fwrite(report.data(), 1, report.size(), stdout);
+  return 0;
+}
+
+}  // namespace
+
+void RegisterBench(CLI::App& app, Runner& run) {
+  auto o = std::make_shared<BenchCmdOptions>();
+  CLI::App* cmd = app.add_subcommand("bench", "measure prefill and decode speed (and the machine's limits)");
+  AddModelOptions(cmd, o->model, /*model_required=*/false);
+  cmd->add_option("-p,--n-prompt", o->bench.n_prompt,
+                  "prefill test: tokens in one batch; 0 = skip (default 512)")
+      ->check(CLI::Range(0, 1 << 20));
+  cmd->add_option("-n,--n-gen", o->bench.n_gen, "decode test: tokens, one at a time; 0 = skip (default 128)")
+      ->check(CLI::Range(0, 1 << 20));
+  cmd->add_option("-r,--repetitions", o->bench.repetitions, "timed runs of each test (default 5)")
+      ->check(CLI::Range(1, 1000));
+  cmd->add_option("-s,--seed", o->bench.seed, "seed of the random token ids (default 1234)");
+  cmd->add_option("-o,--output", o->output, "report format: md or json (default md)")
+      ->check(CLI::IsMember({"md", "json"}));
+  cmd->add_flag("--machine", o->machine,
+                "also measure this machine's memory read bandwidth and FMA peak, and report each figure as a "
+                "fraction of its limit");
+  cmd->add_option("--machine-mib", o->machine_mib, "read-bandwidth buffer in MiB (default 1024)")
+      ->check(CLI::Range(1, 1 << 20));
+  cmd->callback([o, &run] { run = [o] { return Bench(*o); }; });
+}
+
+}  // namespace seek::cli

@@ -1,0 +1,162 @@
+// seek bench: timed prefill and decode runs (see bench.h for the method).
+#include "runtime/bench.h"
+
+#include <sys/resource.h>
+
+#include <algorithm>
+#include <chrono>
+#include <map>
+#include <random>
+#include <vector>
+
+#include "core/error.h"
+#include "model/weights.h"
+
+namespace seek {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double SecondsSince(Clock::time_point t0) {
+  return std::chrono::duration<double>(Clock::now() - t0).count();
+}
+
+uint64_t Bytes(const TensorView& v) {
+  return v.data ? uint64_t(v.nbytes) : 0;
+}
+int64_t Elements(const TensorView& v) {
+  return v.data ? v.nelements() : 0;
+}
+
+std::vector<int32_t> RandomTokens(std::mt19937_64& rng, int32_t n, int32_t n_vocab) {
+  std::uniform_int_distribution<int32_t> dist(0, n_vocab - 1);
+  std::vector<int32_t> ids(size_t(std::max(n, 0)));
+  for (int32_t& id : ids) id = dist(rng);
+  return ids;
+}
+
+uint64_t PeakRssBytes() {
+  struct rusage ru {};
+  getrusage(RUSAGE_SELF, &ru);
+  return uint64_t(ru.ru_maxrss) * 1024;  // Linux reports KiB
+}
+
+BenchTest Finish(int32_t n_tokens, std::vector<double> seconds) {
+  BenchTest t;
+  t.n_tokens = n_tokens;
+  std::vector<double> rate;
+  for (double s : seconds) rate.push_back(double(n_tokens) / std::max(s, 1e-12));
+  t.seconds = Summarize(std::move(seconds));
+  t.tok_s = Summarize(std::move(rate));
+  return t;
+}
+
+}  // namespace
+
+double ModelCost::PrefillFlops(int64_t n) const {
+  const double dn = double(n);
+  return 2.0 * double(layer_matmul_params) * dn + 2.0 * double(output_params) +
+         double(attn_flops_per_pair) * dn * (dn + 1.0) / 2.0;
+}
+
+ModelCost ComputeModelCost(const Model& model) {
+  const ModelConfig& c = model.config();
+  const Model::Weights& w = model.weights();
+  ModelCost cost;
+  for (const TensorView& t : model.source().tensors()) cost.weight_bytes += t.nbytes;
+  uint64_t decode = 0;
+  for (const LayerWeights& l : w.layers) {
+    for (const TensorView* t : {&l.wq, &l.wk, &l.wv, &l.wo, &l.ffn_gate, &l.ffn_up, &l.ffn_down}) {
+      decode += Bytes(*t);
+      cost.layer_matmul_params += Elements(*t);
+    }
+    for (const TensorView* t : {&l.attn_norm, &l.bq, &l.bk, &l.bv, &l.ffn_norm}) decode += Bytes(*t);
+  }
+  decode += Bytes(w.output_norm) + Bytes(w.output);
+  if (w.token_embd.data && w.token_embd.ne[1] > 0)
+    decode += w.token_embd.nbytes / uint64_t(w.token_embd.ne[1]);
+  cost.decode_bytes_per_token = decode;
+  cost.output_params = Elements(w.output);
+  cost.attn_flops_per_pair = 4ll * c.n_layer * c.n_head * c.head_dim;
+  return cost;
+}
+
+double BenchResult::prefill_gflops() const {
+  if (pp.n_tokens <= 0 || pp.seconds.median <= 0) return 0;
+  return cost.PrefillFlops(pp.n_tokens) / pp.seconds.median / 1e9;
+}
+
+double BenchResult::decode_gbps() const {
+  return tg.n_tokens > 0 ? double(cost.decode_bytes_per_token) * tg.tok_s.median / 1e9 : 0;
+}
+
+BenchResult RunBench(const Model& model, ThreadPool& pool, const BenchOptions& o,
+                     void (*progress)(const char* step)) {
+  if (o.n_prompt < 0 || o.n_gen < 0) Fail("bench: -p and -n must be >= 0 (got %d, %d)", o.n_prompt, o.n_gen);
+  if (o.n_prompt == 0 && o.n_gen == 0) Fail("bench: nothing to measure: -p and -n are both 0");
+  if (o.repetitions < 1) Fail("bench: -r must be at least 1 (got %d)", o.repetitions);
+  if (o.n_ctx != 0 && o.n_ctx < std::max(o.n_prompt, o.n_gen)) {
+    Fail("bench: -c %d is smaller than the longest test (%d tokens)", o.n_ctx, std::max(o.n_prompt, o.n_gen));
+  }
+  const ModelConfig& c = model.config();
+
+  BenchResult r;
+  r.model_path = model.source().path();
+  r.arch = c.arch_name;
+  r.n_params = model.n_params();
+  r.file_bytes = model.source().file_bytes();
+  r.cost = ComputeModelCost(model);
+  r.threads = pool.size();
+  r.n_ctx = o.n_ctx > 0 ? o.n_ctx : o.n_prompt + o.n_gen;
+  r.seed = o.seed;
+  std::map<std::string, int> types;
+  for (const TensorView& t : model.source().tensors()) types[DTypeName(t.type)]++;
+  for (const auto& [name, count] : types) {
+    r.type_summary += (r.type_summary.empty() ? "" : ", ") + name + " x" + std::to_string(count);
+  }
+
+  Context ctx(model, r.n_ctx, &pool);
+  std::mt19937_64 rng(o.seed);
+  auto step = [&](const char* what, int i) {
+    if (progress) progress(StrFormat("%s %d/%d", what, i, o.repetitions).c_str());
+  };
+
+  // Warm-up: page in every weight, touch the scratch buffers.
+  {
+    if (progress) progress("warm-up");
+    ctx.Truncate(0);
+    const std::vector<int32_t> ids = RandomTokens(rng, std::max(1, std::min(o.n_prompt, 32)), c.n_vocab);
+    ctx.Eval(ids);
+    const std::vector<int32_t> one = RandomTokens(rng, 1, c.n_vocab);
+    ctx.Eval(one);
+  }
+
+  if (o.n_prompt > 0) {
+    std::vector<double> seconds;
+    for (int i = 0; i < o.repetitions; ++i) {
+      step("pp", i + 1);
+      const std::vector<int32_t> ids = RandomTokens(rng, o.n_prompt, c.n_vocab);
+      ctx.Truncate(0);
+      const auto t0 = Clock::now();
+      ctx.Eval(ids);
+      seconds.push_back(SecondsSince(t0));
+    }
+    r.pp = Finish(o.n_prompt, std::move(seconds));
+  }
+  if (o.n_gen > 0) {
+    std::vector<double> seconds;
+    for (int i = 0; i < o.repetitions; ++i) {
+      step("tg", i + 1);
+      const std::vector<int32_t> ids = RandomTokens(rng, o.n_gen, c.n_vocab);
+      ctx.Truncate(0);
+      const auto t0 = Clock::now();
+      for (int32_t k = 0; k < o.n_gen; ++k) ctx.Eval(std::span<const int32_t>(&ids[size_t(k)], 1));
+      seconds.push_back(SecondsSince(t0));
+    }
+    r.tg = Finish(o.n_gen, std::move(seconds));
+  }
+  r.peak_rss_bytes = PeakRssBytes();
+  return r;
+}
+
+}  // namespace seek
