@@ -125,8 +125,7 @@ void RegisterPerplexity(CLI::App& app, Runner& run) {
   CLI::App* cmd =
       app.add_subcommand("perplexity", "perplexity of a model over a text; KL-divergence against a base");
   AddModelOptions(cmd, o->model);
-  cmd->add_option("--ctx", o->model.ctx, "same as -c: tokens per chunk (default 512)")
-      ->check(CLI::Range(0, 1 << 24));
+  // -c / --ctx-size / --ctx (from AddModelOptions) are the tokens per chunk here (default 512).
   cmd->add_option("-f,--file", o->text_file, "the text to score");
   cmd->add_option("--chunks", o->chunks, "score at most this many chunks (default: all)")
       ->check(CLI::Range(1, 1 << 30));

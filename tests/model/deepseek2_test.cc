@@ -23,6 +23,7 @@
 
 #include "core/error.h"
 #include "core/thread_pool.h"
+#include "kernels/dispatch.h"
 #include "model/blocks/mla.h"
 #include "model/blocks/moe.h"
 #include "model/model.h"
@@ -35,6 +36,14 @@ namespace {
 
 constexpr double kF32RelBudget = 1e-4;
 constexpr double kQuantKlBudget = 1e-3;
+// Quantized weights under a SIMD kernel table: activations are quantized to 8 bits as well (docs/KERNELS.md,
+// "Fast kernels"), so the logits no longer equal HF's on the same dequantized weights to fp32 precision. Those
+// checks then use the KL budget (measured 2e-4 for ds2_lite and 4.9e-4 for ds3 q8_0), and the KL against the
+// fp32 model may grow by that much on top of HF's own value (KL of small independent errors adds up).
+constexpr double kActQuantKlBudget = 1e-3;
+bool ActivationsQuantized(const std::string& file) {
+  return file == "q8_0" && std::string(ActiveKernels().name) != "scalar";
+}
 
 struct Ref {
   std::string dir;
@@ -145,7 +154,7 @@ class DeepSeek2HfTest : public ::testing::TestWithParam<Case> {
     const double d = MaxAbsDiff(got, expected_), kl = MeanKl(expected_, got, ref_.n_vocab);
     std::cout << "[accuracy] " << Label() << " " << what << ": max|d| " << d << " (" << d / range_
               << " of range), mean KL " << kl << "\n";
-    if (exact()) {
+    if (exact() && !ActivationsQuantized(GetParam().file)) {
       EXPECT_LE(d, kF32RelBudget * range_) << what;
     } else {
       EXPECT_LE(kl, kQuantKlBudget) << what;
@@ -159,7 +168,8 @@ class DeepSeek2HfTest : public ::testing::TestWithParam<Case> {
     const double kl = MeanKl(ref_.logits, got, ref_.n_vocab);
     std::cout << "[accuracy] " << Label() << " vs the f32 model: mean KL " << kl
               << " (HF on the same weights: " << hf_kl_vs_f32_ << ")\n";
-    EXPECT_LE(kl, std::max(kQuantKlBudget, 1.05 * hf_kl_vs_f32_));
+    const double extra = ActivationsQuantized(GetParam().file) ? kActQuantKlBudget : 0.0;
+    EXPECT_LE(kl, std::max(kQuantKlBudget, 1.05 * hf_kl_vs_f32_) + extra);
   }
 
   Ref ref_;
