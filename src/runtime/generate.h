@@ -11,6 +11,7 @@
 
 #include "model/model.h"
 #include "runtime/sampler.h"
+#include "runtime/speculative.h"
 
 namespace seek {
 
@@ -22,6 +23,9 @@ struct GenerateOptions {
   std::vector<std::string> stop;         // stop strings (not included in the output)
   bool ignore_eos = false;
   int32_t prompt_chunk = 256;            // tokens per prefill Eval call
+  // Speculative decoding (runtime/speculative.h): off by default. Greedy output is the same token for token
+  // with it on; sampled output has the same distribution. Stops, EOS and n_predict behave as without it.
+  SpeculativeOptions speculative;
 };
 
 struct GenerateResult {
@@ -30,6 +34,7 @@ struct GenerateResult {
   FinishReason finish = FinishReason::kStop;
   int32_t n_prompt_eval = 0;    // prompt tokens actually evaluated (after prefix reuse)
   double prompt_seconds = 0, gen_seconds = 0;
+  SpeculativeStats speculative;  // drafted / accepted counts and forward passes (steps) of the decode phase
 };
 
 // Called with each new piece of text; return false to stop (FinishReason::kCancelled).
