@@ -3,7 +3,8 @@
 // answer copies from the prompt and prompt lookup should shine, and a free story as the control, where drafts
 // rarely match and the cost of checking them shows.
 //
-//   speculative_bench [--model GGUF] [--runs 5] [-n 128] [--draft-max 8] [--ngram 3] [-t THREADS] [--task NAME]
+//   speculative_bench [--model GGUF] [--runs 5] [-n 128] [--draft-max 8] [--ngram 3] [--ngram-min 1] [-t THREADS] [--task NAME]
+//                     [--batch-cost]
 //
 // Greedy decoding, so both modes must produce the same tokens (checked; a difference is an error, exit 1).
 // Each run generates the reply from a fresh KV cache; only the decode phase is timed (the prefill is the same
@@ -11,6 +12,7 @@
 // machine noise; the figures are medians over --runs rounds. Wall time and process CPU time are both given:
 // CPU time is steadier on a shared machine, wall time is what a user sees.
 #include <algorithm>
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <ctime>
@@ -84,21 +86,51 @@ Timed RunOnce(const seek::Model& model, seek::ThreadPool& pool, const std::vecto
   return t;
 }
 
+// The cost of one verification step against its size: CPU time of Eval([b tokens], all_logits) at a fixed
+// position, relative to b = 1. Speculation gains when tokens_per_step exceeds the relative cost of a step of
+// 1 + drafts tokens; with memory-bound kernels the cost stays near 1 for small b.
+void BatchCost(const seek::Model& model, seek::ThreadPool& pool, int runs) {
+  seek::Context ctx(model, 512, &pool);
+  std::vector<int32_t> ids(300);
+  for (size_t i = 0; i < ids.size(); ++i) ids[i] = static_cast<int32_t>((i * 7919) % 1000 + 100);
+  ctx.Eval(std::span<const int32_t>(ids).first(256));
+  std::printf("%-6s %12s %12s %8s\n", "batch", "wall ms", "cpu ms", "cost");
+  double base = 0;
+  for (int b : {1, 2, 3, 5, 9, 17}) {
+    std::vector<double> wall, cpu;
+    for (int r = 0; r < std::max(runs, 5) * 2; ++r) {
+      ctx.Truncate(256);
+      const double c0 = CpuSeconds();
+      const auto t0 = std::chrono::steady_clock::now();
+      ctx.Eval(std::span<const int32_t>(ids).subspan(256, size_t(b)), /*all_logits=*/b > 1);
+      wall.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+      cpu.push_back(CpuSeconds() - c0);
+    }
+    const double c = Median(cpu);
+    if (b == 1) base = c;
+    std::printf("%-6d %12.2f %12.2f %7.2fx\n", b, 1e3 * Median(wall), 1e3 * c, c / base);
+  }
+  std::printf("\n");
+}
+
 int Main(int argc, char** argv) {
   CLI::App app("speculative decoding (n-gram drafter) vs plain decoding");
   std::string model_path;
   if (const char* env = std::getenv("SEEK_SMOLLM2")) model_path = env;
   if (model_path.empty() && std::getenv("HOME"))
     model_path = std::string(std::getenv("HOME")) + "/.cache/seek/SmolLM2-135M-Instruct.Q4_1.gguf";
-  int runs = 5, n_predict = 128, threads = 2, n_draft = 8, ngram = 3;
+  int runs = 5, n_predict = 128, threads = 2, n_draft = 8, ngram = 3, ngram_min = 1;
   std::string only;
+  bool batch_cost = false;
   app.add_option("--model", model_path, "chat model (default: $SEEK_SMOLLM2, then ~/.cache/seek/SmolLM2...)");
   app.add_option("--runs", runs, "rounds (each: one plain and one speculative run)")->check(CLI::Range(1, 100));
   app.add_option("-n,--n-predict", n_predict, "tokens per reply")->check(CLI::Range(1, 4096));
   app.add_option("-t,--threads", threads, "threads")->check(CLI::Range(1, 256));
   app.add_option("--draft-max", n_draft, "most drafts per step")->check(CLI::Range(1, 64));
   app.add_option("--ngram", ngram, "longest n-gram matched")->check(CLI::Range(1, 16));
+  app.add_option("--ngram-min", ngram_min, "shortest n-gram matched")->check(CLI::Range(1, 16));
   app.add_option("--task", only, "run only this task (code-edit, doc-qa, story)");
+  app.add_flag("--batch-cost", batch_cost, "first print the cost of one Eval of b tokens relative to b = 1");
   CLI11_PARSE(app, argc, argv);
 
   std::FILE* probe = std::fopen(model_path.c_str(), "rb");
@@ -111,8 +143,9 @@ int Main(int argc, char** argv) {
   const auto model = seek::Model::Load(model_path);
   seek::ThreadPool pool(threads);
   const seek::ChatTemplate tmpl(model->chat_template());
-  std::printf("model %s, %d threads, %d tokens per reply, greedy, %d alternating rounds, ngram 1..%d, "
-              "draft-max %d\n\n", model_path.c_str(), threads, n_predict, runs, ngram, n_draft);
+  if (batch_cost) BatchCost(*model, pool, runs);
+  std::printf("model %s, %d threads, %d tokens per reply, greedy, %d alternating rounds, ngram %d..%d, "
+              "draft-max %d\n\n", model_path.c_str(), threads, n_predict, runs, ngram_min, ngram, n_draft);
   std::printf("%-10s %6s %11s %11s %8s %8s %8s %9s %8s %6s\n", "task", "tokens", "plain tok/s", "spec tok/s",
               "speedup", "cpu x", "accept", "tok/step", "drafted", "same");
 
@@ -130,6 +163,7 @@ int Main(int argc, char** argv) {
     spec.speculative.kind = seek::DraftKind::kNgram;
     spec.speculative.n_draft = n_draft;
     spec.speculative.ngram_max = ngram;
+    spec.speculative.ngram_min = ngram_min;
 
     std::vector<double> plain_tps, spec_tps, plain_cpu, spec_cpu;
     seek::SpeculativeStats stats;

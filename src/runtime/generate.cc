@@ -146,6 +146,7 @@ GenerateResult Generate(Context& ctx, const Tokenizer& tok, Sampler& sampler, st
   Drafter* drafter = spec.drafter ? spec.drafter : owned_drafter.get();
   if (drafter) drafter->Reset(prompt);
   SpeculativeStats& stats = result.speculative;
+  DraftBudget budget(spec.n_draft, spec.adaptive);
 
   const size_t n_vocab = logits.size();  // the prompt Eval returned one row
   std::span<const float> rows = logits;  // row i: the target's logits for the token after batch[i]
@@ -162,6 +163,7 @@ GenerateResult Generate(Context& ctx, const Tokenizer& tok, Sampler& sampler, st
     // decoding).
     size_t kept = batch.empty() ? 0 : 1;
     int32_t next = -1;
+    int32_t step_accepted = 0;
     for (size_t i = 0; i <= drafts.size(); ++i) {
       if (options.n_predict >= 0 && static_cast<int32_t>(result.tokens.size()) >= options.n_predict) {
         result.finish = FinishReason::kLength;
@@ -180,7 +182,10 @@ GenerateResult Generate(Context& ctx, const Tokenizer& tok, Sampler& sampler, st
       const int32_t id = ChooseToken(sampler, row, draft, scratch);
       const bool accepted = draft >= 0 && id == draft;
       if (!batch.empty()) ++stats.n_step_tokens;
-      if (accepted) ++stats.n_accepted;
+      if (accepted) {
+        ++stats.n_accepted;
+        ++step_accepted;
+      }
       if (!commit(id)) {
         done = true;
         break;
@@ -196,11 +201,12 @@ GenerateResult Generate(Context& ctx, const Tokenizer& tok, Sampler& sampler, st
     if (static_cast<int32_t>(base + kept) < ctx.n_past()) ctx.Truncate(base + static_cast<int32_t>(kept));
     history.insert(history.end(), batch.begin(), batch.begin() + static_cast<std::ptrdiff_t>(kept));
     if (done) break;
+    if (!drafts.empty()) budget.Update(static_cast<int32_t>(drafts.size()), step_accepted);
 
     // Draft, bounded so that no row is wasted past n_predict and [next, drafts] fits the context.
     drafts.clear();
     if (drafter && spec.n_draft > 0) {
-      int64_t k = std::min<int64_t>(spec.n_draft, ctx.n_ctx() - ctx.n_past() - 1);
+      int64_t k = std::min<int64_t>(budget.Next(), ctx.n_ctx() - ctx.n_past() - 1);
       if (options.n_predict >= 0)
         k = std::min<int64_t>(k, options.n_predict - static_cast<int64_t>(result.tokens.size()) - 1);
       if (k > 0) drafter->Propose(static_cast<int32_t>(k), drafts);

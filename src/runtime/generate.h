@@ -1,6 +1,7 @@
 // The generation loop: evaluates a prompt in chunks, then samples token by token until an end-of-generation
 // token, a stop string, the token limit or the context limit. Text is produced through a StreamDecoder, so a
-// callback never sees a broken UTF-8 sequence.
+// callback never sees a broken UTF-8 sequence. With GenerateOptions::speculative, each decode step checks a
+// drafter's guesses in one batched Eval (runtime/speculative.h); tokens are still committed one at a time.
 #pragma once
 #include <cstdint>
 #include <functional>

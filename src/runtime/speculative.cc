@@ -3,6 +3,7 @@
 // prompt-lookup-decoding) and llama.cpp's examples/lookup; the index, the copy rule and the code are seek's own.
 #include "runtime/speculative.h"
 
+#include <algorithm>
 #include <cstdio>
 
 #include "core/error.h"
@@ -108,6 +109,30 @@ int32_t ChooseToken(Sampler& sampler, std::span<float> row, int32_t draft, std::
   sampler.Distribution(row, scratch);
   if (AcceptDraft(scratch, draft, sampler.Uniform())) return draft;
   return SampleResidual(scratch, draft, sampler.Uniform());
+}
+
+// --- DraftBudget ---
+
+DraftBudget::DraftBudget(int32_t n_draft, bool adaptive)
+    : n_draft_(std::max(0, n_draft)), k_(std::max(0, n_draft)), adaptive_(adaptive) {}
+
+int32_t DraftBudget::Next() {
+  if (skip_ > 0) {
+    --skip_;
+    return 0;
+  }
+  return k_;
+}
+
+void DraftBudget::Update(int32_t drafted, int32_t accepted) {
+  if (!adaptive_ || drafted <= 0) return;
+  k_ = accepted >= drafted ? std::min(n_draft_, k_ + 2) : std::max(1, k_ - 1);
+  if (accepted == 0) {
+    backoff_ = std::min(kMaxBackoff, std::max(1, backoff_ * 2));
+    skip_ = backoff_;
+  } else {
+    backoff_ = 0;
+  }
 }
 
 // --- options and statistics ---

@@ -128,6 +128,7 @@ DraftKind ParseDraftKind(const std::string& name);
 struct SpeculativeOptions {
   DraftKind kind = DraftKind::kNone;
   int32_t n_draft = 8;    // most draft tokens per verification step
+  bool adaptive = true;   // DraftBudget: fewer drafts (or none) after rejections, more after full acceptance
   int32_t ngram_min = 1;  // NgramDrafter's n range: the longest suffix that matches wins
   int32_t ngram_max = 3;
   // A drafter supplied by the caller (not owned), used instead of `kind` when set: tests' mock drafters,
@@ -135,6 +136,27 @@ struct SpeculativeOptions {
   Drafter* drafter = nullptr;
 
   bool enabled() const { return drafter != nullptr || kind != DraftKind::kNone; }
+};
+
+// How many drafts to check next. A verification step of 1 + k tokens costs more than a plain step (with the
+// current matmul kernels nearly in proportion to k, docs/BENCHMARKS.md "Speculative decoding"), so drafts that
+// keep failing make decoding slower. The schedule follows Hugging Face's assisted generation ("heuristic":
+// +2 after a fully accepted step, -1 otherwise), plus an exponential back-off when a step accepts nothing:
+// skip drafting for 1, 2, 4 .. 16 steps, reset by any acceptance. It depends only on past acceptances, never on
+// timing, so seeded sampling stays reproducible (and greedy output never depends on it).
+class DraftBudget {
+ public:
+  explicit DraftBudget(int32_t n_draft, bool adaptive = true);
+  // Drafts to ask for at this step (0: skip drafting); call once per step.
+  int32_t Next();
+  // Reports a verified step that checked `drafted` > 0 drafts and accepted `accepted` of them.
+  void Update(int32_t drafted, int32_t accepted);
+
+ private:
+  static constexpr int32_t kMaxBackoff = 16;
+  int32_t n_draft_, k_;
+  bool adaptive_;
+  int32_t backoff_ = 0, skip_ = 0;
 };
 
 // Builds the drafter `o.kind` names (nullptr for kNone). Throws seek::Error on a bad n range.

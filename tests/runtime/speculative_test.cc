@@ -127,6 +127,39 @@ TEST(NgramDrafter, RejectsBadRanges) {
   EXPECT_EQ(MakeDrafter(SpeculativeOptions{}), nullptr);
 }
 
+TEST(DraftBudget, GrowsOnFullAcceptanceShrinksOnRejectionBacksOffOnFailure) {
+  DraftBudget b(8);
+  EXPECT_EQ(b.Next(), 8);
+  b.Update(8, 3);  // partly accepted: one fewer
+  EXPECT_EQ(b.Next(), 7);
+  b.Update(7, 7);  // all accepted: two more, capped at n_draft
+  EXPECT_EQ(b.Next(), 8);
+  b.Update(8, 0);  // nothing accepted: skip one step, then one fewer
+  EXPECT_EQ(b.Next(), 0);
+  EXPECT_EQ(b.Next(), 7);
+  b.Update(7, 0);  // again: skip two steps
+  EXPECT_EQ(b.Next(), 0);
+  EXPECT_EQ(b.Next(), 0);
+  EXPECT_EQ(b.Next(), 6);
+  for (int i = 0; i < 10; ++i) {  // the back-off doubles up to 16 steps
+    b.Update(1, 0);
+    while (b.Next() == 0) continue;
+  }
+  b.Update(1, 0);
+  int skipped = 0;
+  while (b.Next() == 0) ++skipped;
+  EXPECT_EQ(skipped, 16);
+  EXPECT_EQ(b.Next(), 1);
+  b.Update(1, 1);  // any acceptance resets the back-off
+  b.Update(3, 0);
+  EXPECT_EQ(b.Next(), 0);
+  EXPECT_GT(b.Next(), 0);
+
+  DraftBudget fixed(5, /*adaptive=*/false);
+  fixed.Update(5, 0);
+  EXPECT_EQ(fixed.Next(), 5);
+}
+
 // ---------------------------------------------------------------------------------------------------------
 // The acceptance rule
 
