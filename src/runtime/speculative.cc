@@ -114,7 +114,9 @@ int32_t ChooseToken(Sampler& sampler, std::span<float> row, int32_t draft, std::
 // --- DraftBudget ---
 
 DraftBudget::DraftBudget(int32_t n_draft, bool adaptive)
-    : n_draft_(std::max(0, n_draft)), k_(std::max(0, n_draft)), adaptive_(adaptive) {}
+    : n_draft_(std::max(0, n_draft)),
+      k_(adaptive ? std::min(kFirst, std::max(0, n_draft)) : std::max(0, n_draft)),
+      adaptive_(adaptive) {}
 
 int32_t DraftBudget::Next() {
   if (skip_ > 0) {
@@ -126,7 +128,7 @@ int32_t DraftBudget::Next() {
 
 void DraftBudget::Update(int32_t drafted, int32_t accepted) {
   if (!adaptive_ || drafted <= 0) return;
-  k_ = accepted >= drafted ? std::min(n_draft_, k_ + 2) : std::max(1, k_ - 1);
+  k_ = accepted >= drafted ? std::min(n_draft_, 2 * k_) : std::max(1, accepted + 1);
   if (accepted == 0) {
     backoff_ = std::min(kMaxBackoff, std::max(1, backoff_ * 2));
     skip_ = backoff_;

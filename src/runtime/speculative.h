@@ -140,10 +140,12 @@ struct SpeculativeOptions {
 
 // How many drafts to check next. A verification step of 1 + k tokens costs more than a plain step (with the
 // current matmul kernels nearly in proportion to k, docs/BENCHMARKS.md "Speculative decoding"), so drafts that
-// keep failing make decoding slower. The schedule follows Hugging Face's assisted generation ("heuristic":
-// +2 after a fully accepted step, -1 otherwise), plus an exponential back-off when a step accepts nothing:
-// skip drafting for 1, 2, 4 .. 16 steps, reset by any acceptance. It depends only on past acceptances, never on
-// timing, so seeded sampling stays reproducible (and greedy output never depends on it).
+// keep failing make decoding slower. The schedule: start at 2; double after a fully accepted step (copy runs
+// tend to go on), else ask for one more than were just accepted (the run length is the evidence); after a
+// step that accepts nothing, also skip drafting for 1, 2, 4 .. 16 steps (reset by any acceptance). In the
+// spirit of Hugging Face's assisted-generation "heuristic" schedule, tuned on speculative_bench. It depends
+// only on past acceptances, never on timing, so seeded sampling stays reproducible (and greedy output never
+// depends on it).
 class DraftBudget {
  public:
   explicit DraftBudget(int32_t n_draft, bool adaptive = true);
@@ -153,7 +155,7 @@ class DraftBudget {
   void Update(int32_t drafted, int32_t accepted);
 
  private:
-  static constexpr int32_t kMaxBackoff = 16;
+  static constexpr int32_t kFirst = 2, kMaxBackoff = 16;
   int32_t n_draft_, k_;
   bool adaptive_;
   int32_t backoff_ = 0, skip_ = 0;

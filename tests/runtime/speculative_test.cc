@@ -129,18 +129,22 @@ TEST(NgramDrafter, RejectsBadRanges) {
 
 TEST(DraftBudget, GrowsOnFullAcceptanceShrinksOnRejectionBacksOffOnFailure) {
   DraftBudget b(8);
+  EXPECT_EQ(b.Next(), 2);
+  b.Update(2, 2);  // all accepted: double
+  EXPECT_EQ(b.Next(), 4);
+  b.Update(4, 4);
   EXPECT_EQ(b.Next(), 8);
-  b.Update(8, 3);  // partly accepted: one fewer
-  EXPECT_EQ(b.Next(), 7);
-  b.Update(7, 7);  // all accepted: two more, capped at n_draft
+  b.Update(8, 8);  // capped at n_draft
   EXPECT_EQ(b.Next(), 8);
-  b.Update(8, 0);  // nothing accepted: skip one step, then one fewer
+  b.Update(8, 3);  // partly accepted: one more than the accepted run
+  EXPECT_EQ(b.Next(), 4);
+  b.Update(4, 0);  // nothing accepted: one draft, after skipping one step
   EXPECT_EQ(b.Next(), 0);
-  EXPECT_EQ(b.Next(), 7);
-  b.Update(7, 0);  // again: skip two steps
+  EXPECT_EQ(b.Next(), 1);
+  b.Update(1, 0);  // again: skip two steps
   EXPECT_EQ(b.Next(), 0);
   EXPECT_EQ(b.Next(), 0);
-  EXPECT_EQ(b.Next(), 6);
+  EXPECT_EQ(b.Next(), 1);
   for (int i = 0; i < 10; ++i) {  // the back-off doubles up to 16 steps
     b.Update(1, 0);
     while (b.Next() == 0) continue;
@@ -149,13 +153,13 @@ TEST(DraftBudget, GrowsOnFullAcceptanceShrinksOnRejectionBacksOffOnFailure) {
   int skipped = 0;
   while (b.Next() == 0) ++skipped;
   EXPECT_EQ(skipped, 16);
-  EXPECT_EQ(b.Next(), 1);
   b.Update(1, 1);  // any acceptance resets the back-off
-  b.Update(3, 0);
+  b.Update(2, 0);
   EXPECT_EQ(b.Next(), 0);
-  EXPECT_GT(b.Next(), 0);
+  EXPECT_EQ(b.Next(), 1);
 
   DraftBudget fixed(5, /*adaptive=*/false);
+  EXPECT_EQ(fixed.Next(), 5);
   fixed.Update(5, 0);
   EXPECT_EQ(fixed.Next(), 5);
 }
@@ -452,7 +456,9 @@ TEST(SpeculativeGenerate, PerfectDrafterRespectsNPredict) {
     go.n_predict = n_predict;
     const GenRun plain = Gen(*model, prompt, go, Greedy());
     ScriptDrafter sd(script, model->config().n_vocab);
-    const GenRun spec = Gen(*model, prompt, WithDrafter(go, &sd, 4), Greedy());
+    GenerateOptions fixed = WithDrafter(go, &sd, 4);
+    fixed.speculative.adaptive = false;  // exactly 4 drafts per step
+    const GenRun spec = Gen(*model, prompt, fixed, Greedy());
     ExpectSameAsPlain(plain, spec, "n_predict " + std::to_string(n_predict));
     EXPECT_EQ(spec.r.tokens.size(), size_t(n_predict));
     // Every draft is right: each step yields its k drafts + 1, and no row is spent past n_predict.
