@@ -4,7 +4,8 @@
 // than evaluating one.
 //
 // One verification step (Generate in runtime/generate.cc runs it):
-//   1. the drafter proposes d_1..d_k to follow the sequence so far (prompt + committed tokens);
+//   1. the drafter proposes d_1..d_k to follow the sequence so far (prompt + committed tokens); k comes from
+//      DraftBudget (adaptive, at most SpeculativeOptions::n_draft) and the n_predict / context limits;
 //   2. Eval([t, d_1..d_k], all_logits) where t is the last committed token (not yet in the KV cache):
 //      row i holds the target's logits for the token after d_i (row 0: after t);
 //   3. for i = 0..k: pick y_i from row i with ChooseToken (below); commit y_i; stop at the first y_i != d_{i+1}.
