@@ -28,6 +28,7 @@ void OnSigint(int) {
 struct ChatOptions {
   ModelOptions model;
   SamplingOptions sampling;
+  DraftOptions draft;
   std::string system, template_file;
   int32_t n_predict = -1;
 };
@@ -66,6 +67,7 @@ int Chat(const ChatOptions& o) {
   }
   GenerateOptions go;
   go.n_predict = o.n_predict;
+  go.speculative = ResolveDraft(o.draft);
   std::string msg;
   while (ReadMessage(interactive, msg)) {
     if (msg == "/exit" || msg == "/quit") break;
@@ -87,6 +89,8 @@ int Chat(const ChatOptions& o) {
       if (o.model.verbose)
         std::fprintf(stderr, "\n[%d prompt tokens in %.2f s, %zu generated in %.2f s]", r.n_prompt_eval,
                      r.prompt_seconds, r.tokens.size(), r.gen_seconds);
+      if (o.model.verbose && go.speculative.enabled())
+        std::fprintf(stderr, "\n[speculative (%s): %s]", o.draft.kind.c_str(), r.speculative.Summary().c_str());
     } catch (const Error& e) {
       std::fprintf(stderr, "seek: %s\n", e.what());
     }
@@ -104,6 +108,7 @@ void RegisterChat(CLI::App& app, Runner& run) {
   CLI::App* cmd = app.add_subcommand("chat", "chat interactively, using the model's chat template");
   AddModelOptions(cmd, o->model);
   AddSamplingOptions(cmd, o->sampling);
+  AddDraftOptions(cmd, o->draft);
   cmd->add_option("--system", o->system, "system prompt");
   cmd->add_option("--chat-template", o->template_file, "Jinja chat template file to use instead of the model's");
   cmd->add_option("-n,--n-predict", o->n_predict, "at most this many tokens per reply; -1 = no limit")

@@ -12,6 +12,7 @@ namespace {
 struct RunOptions {
   ModelOptions model;
   SamplingOptions sampling;
+  DraftOptions draft;
   std::string prompt, prompt_file;
   int32_t n_predict = 128;
   bool add_special = true;
@@ -39,6 +40,7 @@ int Run(const RunOptions& o) {
   go.n_predict = o.n_predict;
   go.stop = o.stop;
   go.ignore_eos = o.ignore_eos;
+  go.speculative = ResolveDraft(o.draft);
   std::vector<int32_t> history;
   GenerateResult r = Generate(ctx, tok, sampler, history, ids, go, [](std::string_view piece) {
     std::fwrite(piece.data(), 1, piece.size(), stdout);
@@ -52,6 +54,8 @@ int Run(const RunOptions& o) {
                  r.n_prompt_eval, r.prompt_seconds, r.n_prompt_eval / std::max(1e-9, r.prompt_seconds),
                  r.tokens.size(), r.gen_seconds, r.tokens.size() / std::max(1e-9, r.gen_seconds),
                  FinishReasonName(r.finish), static_cast<unsigned long long>(sampler.seed()));
+    if (go.speculative.enabled())
+      std::fprintf(stderr, "speculative (%s): %s\n", o.draft.kind.c_str(), r.speculative.Summary().c_str());
   }
   return 0;
 }
@@ -63,6 +67,7 @@ void RegisterRun(CLI::App& app, Runner& run) {
   CLI::App* cmd = app.add_subcommand("run", "complete a prompt and print the completion");
   AddModelOptions(cmd, o->model);
   AddSamplingOptions(cmd, o->sampling);
+  AddDraftOptions(cmd, o->draft);
   auto* p = cmd->add_option("-p,--prompt", o->prompt, "the prompt");
   auto* f = cmd->add_option("-f,--file", o->prompt_file, "read the prompt from a file");
   p->excludes(f);

@@ -79,6 +79,27 @@ void AddSamplingOptions(CLI::App* app, SamplingOptions& o) {
   app->add_option("-s,--seed", o.seed, "random seed (default: random)");
 }
 
+void AddDraftOptions(CLI::App* app, DraftOptions& o) {
+  app->add_option("--draft", o.kind,
+                  "speculative decoding: none, or ngram (prompt lookup: guesses tokens by copying from the prompt "
+                  "and output so far; fastest when the answer quotes its input). Greedy output is unchanged "
+                  "(default none)")
+      ->check(CLI::IsMember({"none", "ngram"}));
+  app->add_option("--draft-max", o.n_draft, "most draft tokens checked per step (default 8)")
+      ->check(CLI::Range(1, 64));
+  app->add_option("--ngram", o.ngram_max, "longest n-gram the ngram drafter matches, 1..16 (default 3)")
+      ->check(CLI::Range(1, NgramDrafter::kMaxN));
+}
+
+SpeculativeOptions ResolveDraft(const DraftOptions& o) {
+  SpeculativeOptions s;
+  s.kind = ParseDraftKind(o.kind);
+  s.n_draft = o.n_draft;
+  s.ngram_max = o.ngram_max;
+  s.ngram_min = 1;
+  return s;
+}
+
 SamplingParams ResolveSampling(const SamplingOptions& o, const SamplingParams& model_defaults) {
   SamplingParams p = model_defaults;
   if (o.temp) p.temperature = *o.temp;

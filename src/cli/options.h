@@ -13,6 +13,7 @@
 #include "core/thread_pool.h"
 #include "model/model.h"
 #include "runtime/sampler.h"
+#include "runtime/speculative.h"
 
 namespace seek::cli {
 
@@ -47,9 +48,18 @@ struct ServeOptions {
   int32_t http_threads = 0;
 };
 
+// Speculative decoding flags (--draft, --draft-max, --ngram).
+struct DraftOptions {
+  std::string kind = "none";
+  int32_t n_draft = SpeculativeOptions().n_draft;
+  int32_t ngram_max = SpeculativeOptions().ngram_max;
+};
+
 void AddModelOptions(CLI::App* app, ModelOptions& o, bool model_required = true);
 void AddServeOptions(CLI::App* app, ServeOptions& o);
 void AddSamplingOptions(CLI::App* app, SamplingOptions& o);
+void AddDraftOptions(CLI::App* app, DraftOptions& o);
+SpeculativeOptions ResolveDraft(const DraftOptions& o);
 
 SamplingParams ResolveSampling(const SamplingOptions& o, const SamplingParams& model_defaults);
 

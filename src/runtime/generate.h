@@ -1,6 +1,7 @@
 // The generation loop: evaluates a prompt in chunks, then samples token by token until an end-of-generation
 // token, a stop string, the token limit or the context limit. Text is produced through a StreamDecoder, so a
-// callback never sees a broken UTF-8 sequence.
+// callback never sees a broken UTF-8 sequence. With GenerateOptions::speculative, each decode step checks a
+// drafter's guesses in one batched Eval (runtime/speculative.h); tokens are still committed one at a time.
 #pragma once
 #include <cstdint>
 #include <functional>
@@ -11,6 +12,7 @@
 
 #include "model/model.h"
 #include "runtime/sampler.h"
+#include "runtime/speculative.h"
 
 namespace seek {
 
@@ -22,6 +24,9 @@ struct GenerateOptions {
   std::vector<std::string> stop;         // stop strings (not included in the output)
   bool ignore_eos = false;
   int32_t prompt_chunk = 256;            // tokens per prefill Eval call
+  // Speculative decoding (runtime/speculative.h): off by default. Greedy output is the same token for token
+  // with it on; sampled output has the same distribution. Stops, EOS and n_predict behave as without it.
+  SpeculativeOptions speculative;
 };
 
 struct GenerateResult {
@@ -30,6 +35,7 @@ struct GenerateResult {
   FinishReason finish = FinishReason::kStop;
   int32_t n_prompt_eval = 0;    // prompt tokens actually evaluated (after prefix reuse)
   double prompt_seconds = 0, gen_seconds = 0;
+  SpeculativeStats speculative;  // drafted / accepted counts and forward passes (steps) of the decode phase
 };
 
 // Called with each new piece of text; return false to stop (FinishReason::kCancelled).

@@ -59,7 +59,7 @@ void Sampler::Reset() {
   rng_.seed(seed_);
 }
 
-int32_t Sampler::Sample(std::span<float> logits) {
+bool Sampler::Prepare(std::span<float> logits, int32_t& single) {
   SEEK_CHECK(static_cast<int64_t>(logits.size()) == n_vocab_);
   const SamplingParams& p = params_;
 
@@ -89,7 +89,8 @@ int32_t Sampler::Sample(std::span<float> logits) {
     int32_t best = 0;
     for (int32_t i = 1; i < n_vocab_; ++i)
       if (logits[static_cast<size_t>(i)] > logits[static_cast<size_t>(best)]) best = i;
-    return best;
+    single = best;
+    return false;
   }
 
   // Candidates: every token that is not banned (-inf) and not NaN.
@@ -98,7 +99,10 @@ int32_t Sampler::Sample(std::span<float> logits) {
     const float l = logits[static_cast<size_t>(i)];
     if (l > -std::numeric_limits<float>::infinity()) candidates_.emplace_back(l, i);
   }
-  if (candidates_.empty()) return 0;  // everything banned: nothing sensible to do; stay deterministic
+  if (candidates_.empty()) {  // everything banned: nothing sensible to do; stay deterministic
+    single = 0;
+    return false;
+  }
 
   // 4. Top-k. `sorted` counts the prefix of candidates_ that is in final order.
   size_t sorted = 0;
@@ -148,24 +152,49 @@ int32_t Sampler::Sample(std::span<float> logits) {
     std::erase_if(candidates_,
                   [&](const Candidate& c) { return static_cast<double>(c.first) - max_logit < log_ratio; });
     // The maximum always survives (log ratio 0 >= log(min_p) for min_p <= 1).
-    if (candidates_.empty()) return 0;
+    if (candidates_.empty()) {
+      single = 0;
+      return false;
+    }
   }
+  max_logit_ = max_logit;
+  return true;
+}
+
+double Sampler::Weight(const Candidate& c) const {
+  const double inv_temp = 1.0 / static_cast<double>(params_.temperature);
+  return std::exp((static_cast<double>(c.first) - max_logit_) * inv_temp);
+}
+
+int32_t Sampler::Sample(std::span<float> logits) {
+  int32_t single = 0;
+  if (!Prepare(logits, single)) return single;
 
   // 8. Temperature, renormalise, draw. Two passes over the kept candidates (the same expression twice, so
   // the sums agree exactly) instead of a weights buffer; walk in candidate order.
-  const double inv_temp = 1.0 / static_cast<double>(p.temperature);
-  auto weight = [&](const Candidate& c) {
-    return std::exp((static_cast<double>(c.first) - max_logit) * inv_temp);
-  };
   double sum = 0.0;
-  for (const Candidate& c : candidates_) sum += weight(c);
+  for (const Candidate& c : candidates_) sum += Weight(c);
   const double u = UniformFromBits(rng_()) * sum;
   double cum = 0.0;
   for (const Candidate& c : candidates_) {
-    cum += weight(c);
+    cum += Weight(c);
     if (u < cum) return c.second;
   }
   return candidates_.back().second;  // u rounded to the very top
 }
+
+void Sampler::Distribution(std::span<float> logits, std::vector<TokenProb>& out) {
+  out.clear();
+  int32_t single = 0;
+  if (!Prepare(logits, single)) {
+    out.push_back({single, 1.0});
+    return;
+  }
+  double sum = 0.0;
+  for (const Candidate& c : candidates_) sum += Weight(c);
+  for (const Candidate& c : candidates_) out.push_back({c.second, Weight(c) / sum});
+}
+
+double Sampler::Uniform() { return UniformFromBits(rng_()); }
 
 }  // namespace seek

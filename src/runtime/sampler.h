@@ -11,6 +11,12 @@
 
 namespace seek {
 
+// One entry of the distribution a Sampler draws from: a token and its probability.
+struct TokenProb {
+  int32_t id;
+  double p;
+};
+
 struct SamplingParams {
   float temperature = 0.8f;
   int32_t top_k = 40;        // <= 0: off
@@ -30,6 +36,14 @@ class Sampler {
 
   // Picks the next token from logits[n_vocab] (the span may be modified).
   int32_t Sample(std::span<float> logits);
+  // The distribution Sample() would draw from for these logits (after bias, penalties, top-k/top-p/min-p and
+  // temperature): the kept tokens with probabilities summing to 1, in the order Sample() walks them. Greedy:
+  // the argmax with probability 1. Uses no randomness (speculative sampling needs p itself, see
+  // runtime/speculative.h). The span may be modified.
+  void Distribution(std::span<float> logits, std::vector<TokenProb>& out);
+  // A uniform variate in [0, 1) from the sampler's seeded stream (the one Sample() draws from).
+  double Uniform();
+  bool greedy() const { return params_.temperature <= 0.0f; }
   // Records a token (prompt or generated) for the penalties.
   void Accept(int32_t token);
   void Reset();
@@ -42,6 +56,13 @@ class Sampler {
   std::mt19937_64 rng_;
   std::vector<int32_t> history_;
   std::vector<std::pair<float, int32_t>> candidates_;
+  double max_logit_ = 0.0;
+
+  // Stages 1-7 of the chain. Returns true with the kept candidates in candidates_ (and max_logit_ set), or
+  // false when the outcome is a single token (greedy, everything banned), stored in `single`.
+  bool Prepare(std::span<float> logits, int32_t& single);
+  // Stage 8's unnormalised weight of a kept candidate.
+  double Weight(const std::pair<float, int32_t>& c) const;
 };
 
 }  // namespace seek
