@@ -5,6 +5,7 @@
 #include <memory>
 
 #include "core/error.h"
+#include "runtime/stop_matcher.h"
 
 namespace seek {
 namespace {
@@ -18,45 +19,6 @@ bool IsEog(const Tokenizer& tok, int32_t id) {
   const auto& eog = tok.eog_ids();
   return std::find(eog.begin(), eog.end(), id) != eog.end() || id == tok.eos_id();
 }
-
-// Holds back text that might be the start of a stop string, and cuts at the first complete stop string.
-class StopMatcher {
- public:
-  explicit StopMatcher(const std::vector<std::string>& stop) : stop_(stop) {}
-
-  // Appends `piece`; returns the text that is safe to emit now. Sets `stopped` when a stop string completed.
-  std::string Push(std::string_view piece, bool& stopped) {
-    pending_ += piece;
-    for (const std::string& s : stop_) {
-      if (s.empty()) continue;
-      size_t at = pending_.find(s);
-      if (at != std::string::npos) {
-        stopped = true;
-        std::string out = pending_.substr(0, at);
-        pending_.clear();
-        return out;
-      }
-    }
-    // Keep the longest suffix of pending_ that is a proper prefix of some stop string.
-    size_t keep = 0;
-    for (const std::string& s : stop_) {
-      for (size_t n = std::min(s.size() - (s.empty() ? 0 : 1), pending_.size()); n > keep; --n) {
-        if (pending_.compare(pending_.size() - n, n, s, 0, n) == 0) {
-          keep = n;
-          break;
-        }
-      }
-    }
-    std::string out = pending_.substr(0, pending_.size() - keep);
-    pending_.erase(0, pending_.size() - keep);
-    return out;
-  }
-  std::string Flush() { return std::exchange(pending_, std::string()); }
-
- private:
-  const std::vector<std::string>& stop_;
-  std::string pending_;
-};
 
 }  // namespace
 

@@ -5,7 +5,7 @@
 
 #include "core/error.h"
 #include "core/log.h"
-#include "server/stop_matcher.h"
+#include "runtime/stop_matcher.h"
 
 namespace seek::server {
 namespace {

@@ -5,7 +5,7 @@
 #include <string_view>
 #include <vector>
 
-namespace seek::server {
+namespace seek {
 
 class StopMatcher {
  public:
@@ -21,4 +21,4 @@ class StopMatcher {
   std::string pending_;
 };
 
-}  // namespace seek::server
+}  // namespace seek

@@ -1,8 +1,8 @@
 #include <gtest/gtest.h>
 
-#include "server/stop_matcher.h"
+#include "runtime/stop_matcher.h"
 
-namespace seek::server {
+namespace seek {
 namespace {
 
 std::string RunStops(const std::vector<std::string>& stop, const std::string& text, size_t piece, bool& stopped) {
@@ -37,4 +37,4 @@ TEST(StopMatcher, HoldsBackOnlyAPossibleStop) {
 }
 
 }  // namespace
-}  // namespace seek::server
+}  // namespace seek

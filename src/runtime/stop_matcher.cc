@@ -1,9 +1,10 @@
-#include "server/stop_matcher.h"
+// Stop strings over streamed text, shared by Generate (seek run / chat) and the server engine.
+#include "runtime/stop_matcher.h"
 
 #include <algorithm>
 #include <utility>
 
-namespace seek::server {
+namespace seek {
 
 StopMatcher::StopMatcher(std::vector<std::string> stop) : stop_(std::move(stop)) {
   std::erase_if(stop_, [](const std::string& s) { return s.empty(); });
@@ -37,4 +38,4 @@ std::string StopMatcher::Push(std::string_view piece, bool& stopped) {
 
 std::string StopMatcher::Flush() { return std::exchange(pending_, std::string()); }
 
-}  // namespace seek::server
+}  // namespace seek
