@@ -12,6 +12,8 @@
 // Bounds: q <= 63 and |a.qs| <= 127 keep vpmaddubsw's int16 pairs below 2 * 63 * 127 = 16002 (no
 // saturation), and int32 sums stay far from overflow.
 #if defined(__x86_64__)
+#include <type_traits>
+
 #include "kernels/matmul/avx2_kernels.h"
 #include "kernels/matmul/avx2_util.h"
 
@@ -64,25 +66,36 @@ inline const BlockQ8_K& ActBlock(const uint8_t* act, size_t act_stride, int t, i
   return reinterpret_cast<const BlockQ8_K*>(act + t * act_stride)[blk];
 }
 
-template <int NT>
-void DotRowQ4_K(const uint8_t* w, const uint8_t* act, size_t act_stride, int64_t n_in, float* y,
-                int64_t y_stride) {
-  const auto* blocks = reinterpret_cast<const BlockQ4_K*>(w);
+// Q4_K and Q5_K share everything but the fifth bit of each quant (Q5_K's qh).
+template <class Block, int NT>
+void DotRowK4Family(const uint8_t* w, const uint8_t* act, size_t act_stride, int64_t n_in, float* y,
+                    int64_t y_stride) {
+  constexpr bool kFifthBit = std::is_same_v<Block, BlockQ5_K>;
+  const auto* blocks = reinterpret_cast<const Block*>(w);
   const __m256i low4 = _mm256_set1_epi8(0x0F);
+  const __m256i one = _mm256_set1_epi8(1);
   __m256 acc[NT];
   #pragma GCC unroll 4
   for (int t = 0; t < NT; ++t) acc[t] = _mm256_setzero_ps();
   for (int64_t b = 0; b < n_in / kQK_K; ++b) {
-    const BlockQ4_K& wb = blocks[b];
+    const Block& wb = blocks[b];
     SuperBlockK4 s;
     LoadScalesK4(wb.scales, wb.d, wb.dmin, &s);
+    __m256i qh = _mm256_setzero_si256();
+    if constexpr (kFifthBit) qh = Load256(wb.qh);  // byte l, bit j: bit 4 of element 32 j + l
     __m256i isum[NT];
     #pragma GCC unroll 4
     for (int t = 0; t < NT; ++t) isum[t] = _mm256_setzero_si256();
     for (int p = 0; p < 4; ++p) {
       const __m256i bytes = Load256(wb.qs + 32 * p);
-      const __m256i lo = _mm256_and_si256(bytes, low4);                         // sub-block 2p
-      const __m256i hi = _mm256_and_si256(_mm256_srli_epi16(bytes, 4), low4);  // sub-block 2p + 1
+      __m256i lo = _mm256_and_si256(bytes, low4);                         // sub-block 2p
+      __m256i hi = _mm256_and_si256(_mm256_srli_epi16(bytes, 4), low4);  // sub-block 2p + 1
+      if constexpr (kFifthBit) {
+        // Bit (2p) / (2p + 1) of each qh byte moved to bit 4 (values are 0/1 per byte, so 16-bit shifts are
+        // safe).
+        lo = _mm256_or_si256(lo, _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, 2 * p), one), 4));
+        hi = _mm256_or_si256(hi, _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, 2 * p + 1), one), 4));
+      }
       #pragma GCC unroll 4
       for (int t = 0; t < NT; ++t) {
         const BlockQ8_K& a = ActBlock(act, act_stride, t, b);
@@ -100,43 +113,15 @@ void DotRowQ4_K(const uint8_t* w, const uint8_t* act, size_t act_stride, int64_t
 }
 
 template <int NT>
+void DotRowQ4_K(const uint8_t* w, const uint8_t* act, size_t act_stride, int64_t n_in, float* y,
+                int64_t y_stride) {
+  DotRowK4Family<BlockQ4_K, NT>(w, act, act_stride, n_in, y, y_stride);
+}
+
+template <int NT>
 void DotRowQ5_K(const uint8_t* w, const uint8_t* act, size_t act_stride, int64_t n_in, float* y,
                 int64_t y_stride) {
-  const auto* blocks = reinterpret_cast<const BlockQ5_K*>(w);
-  const __m256i low4 = _mm256_set1_epi8(0x0F);
-  const __m256i one = _mm256_set1_epi8(1);
-  __m256 acc[NT];
-  #pragma GCC unroll 4
-  for (int t = 0; t < NT; ++t) acc[t] = _mm256_setzero_ps();
-  for (int64_t b = 0; b < n_in / kQK_K; ++b) {
-    const BlockQ5_K& wb = blocks[b];
-    SuperBlockK4 s;
-    LoadScalesK4(wb.scales, wb.d, wb.dmin, &s);
-    const __m256i qh = Load256(wb.qh);  // byte l, bit j: bit 4 of element 32 j + l
-    __m256i isum[NT];
-    #pragma GCC unroll 4
-    for (int t = 0; t < NT; ++t) isum[t] = _mm256_setzero_si256();
-    for (int p = 0; p < 4; ++p) {
-      const __m256i bytes = Load256(wb.qs + 32 * p);
-      // Bit (2p) / (2p + 1) of each qh byte moved to bit 4 (values are 0/1 per byte, so 16-bit shifts are safe).
-      const __m256i hb_lo = _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, 2 * p), one), 4);
-      const __m256i hb_hi = _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, 2 * p + 1), one), 4);
-      const __m256i lo = _mm256_or_si256(_mm256_and_si256(bytes, low4), hb_lo);
-      const __m256i hi = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(bytes, 4), low4), hb_hi);
-      #pragma GCC unroll 4
-      for (int t = 0; t < NT; ++t) {
-        const BlockQ8_K& a = ActBlock(act, act_stride, t, b);
-        const __m256i plo = _mm256_madd_epi16(_mm256_maddubs_epi16(lo, Load256(a.qs + 64 * p)), ScaleK4(s, 2 * p));
-        const __m256i phi =
-            _mm256_madd_epi16(_mm256_maddubs_epi16(hi, Load256(a.qs + 64 * p + 32)), ScaleK4(s, 2 * p + 1));
-        isum[t] = _mm256_add_epi32(isum[t], _mm256_add_epi32(plo, phi));
-      }
-    }
-    #pragma GCC unroll 4
-    for (int t = 0; t < NT; ++t) acc[t] = FinishK4(s, ActBlock(act, act_stride, t, b), isum[t], acc[t]);
-  }
-  #pragma GCC unroll 4
-  for (int t = 0; t < NT; ++t) y[t * y_stride] = HSum(acc[t]);
+  DotRowK4Family<BlockQ5_K, NT>(w, act, act_stride, n_in, y, y_stride);
 }
 
 template <int NT>
