@@ -115,7 +115,7 @@ run_tests() {
 fuzz() {
   local seconds="${1:-600}"
   apt_install "${APT_PACKAGES[@]}" "${FUZZ_PACKAGES[@]}"
-  FUZZERS="${FUZZERS:-gguf safetensors tokenizer jinja}" "$ROOT/tools/run_fuzz.sh" "$seconds" "$JOBS"
+  FUZZERS="${FUZZERS:-gguf safetensors tokenizer jinja request}" "$ROOT/tools/run_fuzz.sh" "$seconds" "$JOBS"
 }
 
 # seek against llama.cpp (docs/BENCHMARKS.md, "Versus llama.cpp"). THREADS (default: all cores), MODELS
