@@ -29,6 +29,7 @@
 #include "model/model.h"
 #include "model/nextn.h"
 #include "model/weights.h"
+#include "model_test_util.h"
 #include "test_util.h"
 
 namespace seek {
@@ -104,9 +105,7 @@ double MeanKl(std::span<const float> ref, std::span<const float> got, int32_t n_
   return total / double(rows);
 }
 
-int32_t ArgMax(std::span<const float> row) {
-  return int32_t(std::max_element(row.begin(), row.end()) - row.begin());
-}
+using test::ArgMax;
 
 // --- HF logits, every file of every model ---
 
@@ -213,13 +212,7 @@ TEST_P(DeepSeek2HfTest, BothMlaFormsFullBatch) {
 TEST_P(DeepSeek2HfTest, GreedyContinuation) {
   // (The greedy reference is of the unquantized model: only hf and f32 must agree exactly.)
   Context ctx(*model_, 128, &pool_);
-  auto logits = ctx.Eval(ref_.greedy_prompt);
-  std::vector<int32_t> got;
-  for (size_t i = 0; i < ref_.greedy.size(); ++i) {
-    const int32_t next = ArgMax(logits);
-    got.push_back(next);
-    if (i + 1 < ref_.greedy.size()) logits = ctx.Eval(std::span<const int32_t>(&next, 1));
-  }
+  const std::vector<int32_t> got = test::GreedyDecode(ctx, ref_.greedy_prompt, ref_.greedy.size());
   size_t same = 0;
   while (same < got.size() && got[same] == ref_.greedy[same]) ++same;
   std::cout << "[accuracy] " << Label() << ": greedy agreement " << same << "/" << ref_.greedy.size() << "\n";

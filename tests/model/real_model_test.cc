@@ -24,6 +24,7 @@
 #include "core/thread_pool.h"
 #include "kernels/dispatch.h"
 #include "model/model.h"
+#include "model_test_util.h"
 #include "test_util.h"
 #include "tokenizer/chat_template.h"
 
@@ -39,9 +40,7 @@ constexpr double kSmolKlBudget = 1e-6;
 // mean KL 1.2e-3 (max 9e-3 at one position) with the same top-1 everywhere. Budget ~4x the measurement.
 constexpr double kSmolKlBudgetActQuant = 5e-3;
 
-int32_t ArgMax(std::span<const float> row) {
-  return int32_t(std::max_element(row.begin(), row.end()) - row.begin());
-}
+using test::ArgMax;
 
 nlohmann::json ReadJson(const std::string& path) {
   const std::string text = test::ReadFileToString(path);

@@ -9,6 +9,7 @@
 // The Q2_K..Q6_K quantizers are in quant_k_quantize.cc.
 #include <cmath>
 #include <cstring>
+#include <type_traits>
 
 #include "core/half.h"
 #include "kernels/quant/blocks.h"
@@ -61,8 +62,11 @@ void DequantQ3_K(const void* block, float* y) {
   }
 }
 
-void DequantQ4_K(const void* block, float* y) {
-  const auto* b = static_cast<const BlockQ4_K*>(block);
+// Q4_K and Q5_K share the 6-bit scale/min layout; Q5_K adds a fifth bit per quant from qh.
+template <class Block>
+void DequantK4Family(const void* block, float* y) {
+  constexpr bool kFifthBit = std::is_same_v<Block, BlockQ5_K>;
+  const auto* b = static_cast<const Block*>(block);
   const float d = FP16ToF32(b->d), dmin = FP16ToF32(b->dmin);
   for (int p = 0; p < kQK_K / 64; ++p) {
     int sc0, m0, sc1, m1;
@@ -73,30 +77,20 @@ void DequantQ4_K(const void* block, float* y) {
     const uint8_t* q = b->qs + 32 * p;
     float* out = y + 64 * p;
     for (int l = 0; l < 32; ++l) {
-      out[l] = d0 * static_cast<float>(q[l] & 0x0f) - dm0;
-      out[l + 32] = d1 * static_cast<float>(q[l] >> 4) - dm1;
-    }
-  }
-}
-
-void DequantQ5_K(const void* block, float* y) {
-  const auto* b = static_cast<const BlockQ5_K*>(block);
-  const float d = FP16ToF32(b->d), dmin = FP16ToF32(b->dmin);
-  for (int p = 0; p < kQK_K / 64; ++p) {
-    int sc0, m0, sc1, m1;
-    UnpackScaleMinK4(2 * p, b->scales, &sc0, &m0);
-    UnpackScaleMinK4(2 * p + 1, b->scales, &sc1, &m1);
-    const float d0 = d * static_cast<float>(sc0), dm0 = dmin * static_cast<float>(m0);
-    const float d1 = d * static_cast<float>(sc1), dm1 = dmin * static_cast<float>(m1);
-    const uint8_t* q = b->qs + 32 * p;
-    float* out = y + 64 * p;
-    for (int l = 0; l < 32; ++l) {
-      const int h0 = ((b->qh[l] >> (2 * p)) & 1) << 4, h1 = ((b->qh[l] >> (2 * p + 1)) & 1) << 4;
+      int h0 = 0, h1 = 0;
+      if constexpr (kFifthBit) {
+        h0 = ((b->qh[l] >> (2 * p)) & 1) << 4;
+        h1 = ((b->qh[l] >> (2 * p + 1)) & 1) << 4;
+      }
       out[l] = d0 * static_cast<float>((q[l] & 0x0f) | h0) - dm0;
       out[l + 32] = d1 * static_cast<float>((q[l] >> 4) | h1) - dm1;
     }
   }
 }
+
+void DequantQ4_K(const void* block, float* y) { DequantK4Family<BlockQ4_K>(block, y); }
+
+void DequantQ5_K(const void* block, float* y) { DequantK4Family<BlockQ5_K>(block, y); }
 
 void DequantQ6_K(const void* block, float* y) {
   const auto* b = static_cast<const BlockQ6_K*>(block);
