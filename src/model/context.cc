@@ -1,7 +1,9 @@
-// Context: one sequence's KV cache, RoPE table and scratch, and the batched Eval that drives an
-// architecture's forward function in micro-batches of at most kMaxBatch tokens.
+// Context: one sequence's KV cache, RoPE table and scratch, and EvalBatch, which drives an architecture's
+// forward function over the chunks of one or more sequences in passes of at most kMaxBatch rows.
+// Context::Eval is the one-chunk case of EvalBatch, so there is one code path.
 #include <algorithm>
 #include <cstring>
+#include <unordered_set>
 
 #include "core/error.h"
 #include "model/arch/arch.h"
@@ -13,7 +15,7 @@ namespace seek {
 
 namespace {
 constexpr int32_t kDefaultMaxCtx = 4096;
-constexpr int32_t kMaxBatch = 512;  // tokens per forward call; bounds the scratch buffers
+constexpr int32_t kMaxBatch = 512;  // rows per forward pass; bounds the scratch buffers
 }  // namespace
 
 struct Context::State {
@@ -22,7 +24,7 @@ struct Context::State {
   MlaCache mla;    // deepseek2
   std::vector<float> hidden;  // [n_tokens][n_embd] of the last Eval, when kept
   RopeTable rope;
-  ForwardBuffers buf;
+  ForwardBuffers buf;         // used when this context leads a batch (chunks[0])
   std::vector<float> logits;  // [n_tokens or 1][n_vocab]
 };
 
@@ -39,7 +41,8 @@ Context::Context(const Model& model, int32_t n_ctx, ThreadPool* pool)
   }
   const TensorView& freqs = model.weights().rope_freqs;
   state_->rope = RopeTable(c.rope, freqs.data ? F32Data(freqs) : nullptr, n_ctx_);
-  state_->buf.Allocate(c, std::min(kMaxBatch, n_ctx_));
+  // Scratch buffers are sized by the first batches (ForwardBuffers::Reserve in EvalBatch): a server slot that
+  // only ever decodes inside other slots' batches never allocates them.
 }
 
 Context::~Context() = default;
@@ -49,7 +52,7 @@ void Context::Truncate(int32_t n) {
   n_past_ = std::min(n_past_, n);
 }
 
-std::span<const float> Context::Eval(std::span<const int32_t> tokens, bool all_logits) {
+void Context::CheckEval(std::span<const int32_t> tokens) const {
   const ModelConfig& c = model_.config();
   const int64_t n = int64_t(tokens.size());
   if (n == 0) Fail("Context::Eval: no tokens");
@@ -63,40 +66,128 @@ std::span<const float> Context::Eval(std::span<const int32_t> tokens, bool all_l
            c.n_vocab);
     }
   }
-  State& s = *state_;
-  const int64_t n_vocab = c.n_vocab;
-  s.logits.resize(size_t((all_logits ? n : 1) * n_vocab));
-  if (keep_hidden_) s.hidden.resize(size_t(n * c.n_embd));
-  for (int64_t start = 0; start < n; start += s.buf.capacity) {
-    const int32_t n_chunk = int32_t(std::min<int64_t>(s.buf.capacity, n - start));
-    const bool last_chunk = start + n_chunk == n;
-    const int32_t n_logits = all_logits ? n_chunk : (last_chunk ? 1 : 0);
-    float* logits = s.logits.data() + (all_logits ? start * n_vocab : 0);
-    ForwardPass f{c,
-                  model_.weights(),
-                  s.kv,
-                  s.rope,
-                  s.buf,
-                  pool_,
-                  tokens.subspan(size_t(start), size_t(n_chunk)),
-                  n_past_,
-                  n_logits,
-                  logits,
-                  &s.mla,
-                  mla_form_};
-    s.forward(f);
-    if (keep_hidden_) {  // the final residual stream of every token, after output_norm
-      RmsNormRows(s.buf.x.data(), model_.weights().output_norm, s.hidden.data() + start * c.n_embd, n_chunk,
-                  c.norm_eps);
-    }
-    n_past_ += n_chunk;
-  }
-  return s.logits;
+}
+
+std::span<const float> Context::Eval(std::span<const int32_t> tokens, bool all_logits) {
+  const SeqChunk chunk{this, tokens, all_logits ? ChunkLogits::kAll : ChunkLogits::kLast};
+  return EvalBatch(std::span<const SeqChunk>(&chunk, 1))[0];
 }
 
 std::span<const float> Context::hidden_states() const {
   if (!keep_hidden_) Fail("Context::hidden_states: call set_keep_hidden_states(true) before Eval");
   return state_->hidden;
+}
+
+std::vector<std::span<const float>> EvalBatch(std::span<const SeqChunk> chunks) {
+  if (chunks.empty()) Fail("EvalBatch: no chunks");
+  // Validate everything before any context changes.
+  if (!chunks[0].ctx) Fail("EvalBatch: chunk 0 has no context");
+  const Model& model = chunks[0].ctx->model_;
+  std::unordered_set<const Context*> seen;
+  for (size_t i = 0; i < chunks.size(); ++i) {
+    const SeqChunk& ch = chunks[i];
+    if (!ch.ctx) Fail("EvalBatch: chunk %zu has no context", i);
+    if (&ch.ctx->model_ != &model) Fail("EvalBatch: chunk %zu belongs to another model than chunk 0", i);
+    if (!seen.insert(ch.ctx).second) Fail("EvalBatch: chunk %zu repeats the context of an earlier chunk", i);
+    try {
+      ch.ctx->CheckEval(ch.tokens);
+    } catch (const Error& e) {
+      if (chunks.size() == 1) throw;  // Context::Eval: the message as it always was
+      Fail("EvalBatch: chunk %zu: %s", i, e.what());
+    }
+  }
+
+  const ModelConfig& c = model.config();
+  const int64_t n_vocab = c.n_vocab, n_embd = c.n_embd;
+  // The scratch of the context that already holds the largest buffers, so that a server's batches keep
+  // reusing one set instead of growing one per slot.
+  Context* lead = chunks[0].ctx;
+  for (const SeqChunk& ch : chunks)
+    if (ch.ctx->state_->buf.capacity > lead->state_->buf.capacity) lead = ch.ctx;
+  ForwardBuffers& buf = lead->state_->buf;
+  int64_t n_rows_total = 0;
+  for (const SeqChunk& ch : chunks) n_rows_total += int64_t(ch.tokens.size());
+  std::vector<int32_t> n_past0(chunks.size());
+  for (size_t i = 0; i < chunks.size(); ++i) {
+    Context::State& s = *chunks[i].ctx->state_;
+    const int64_t n = int64_t(chunks[i].tokens.size());
+    n_past0[i] = chunks[i].ctx->n_past_;
+    s.logits.resize(size_t((chunks[i].logits == ChunkLogits::kAll ? n : 1) * n_vocab));
+    if (chunks[i].ctx->keep_hidden_) s.hidden.resize(size_t(n * n_embd));
+  }
+
+  try {
+    buf.Reserve(c, int32_t(std::min<int64_t>(n_rows_total, kMaxBatch)));
+    std::vector<int32_t> tokens;
+    std::vector<SeqSegment> segments;
+    std::vector<size_t> segment_chunk;  // chunk index of each segment
+    std::vector<int64_t> segment_start;  // first token of each segment within its chunk
+    size_t chunk = 0;
+    int64_t done = 0;  // tokens of chunks[chunk] already evaluated
+    while (chunk < chunks.size()) {
+      // Fill one pass with up to buf.capacity rows, splitting a chunk at the boundary if need be.
+      tokens.clear();
+      segments.clear();
+      segment_chunk.clear();
+      segment_start.clear();
+      while (chunk < chunks.size() && int32_t(tokens.size()) < buf.capacity) {
+        const SeqChunk& ch = chunks[chunk];
+        Context::State& s = *ch.ctx->state_;
+        const int64_t left = int64_t(ch.tokens.size()) - done;
+        const int32_t n = int32_t(std::min<int64_t>(left, buf.capacity - int64_t(tokens.size())));
+        const bool ends_chunk = n == left;
+        SeqSegment seg;
+        seg.kv = &s.kv;
+        seg.mla = &s.mla;
+        seg.rope = &s.rope;
+        seg.mla_form = ch.ctx->mla_form_;
+        seg.row0 = int32_t(tokens.size());
+        seg.n_tokens = n;
+        seg.pos0 = ch.ctx->n_past_;  // advanced after each pass by the tokens evaluated in it
+        switch (ch.logits) {
+          case ChunkLogits::kNone:
+            break;
+          case ChunkLogits::kLast:
+            seg.n_logits = ends_chunk ? 1 : 0;
+            seg.logits = s.logits.data();
+            break;
+          case ChunkLogits::kAll:
+            seg.n_logits = n;
+            seg.logits = s.logits.data() + done * n_vocab;
+            break;
+        }
+        tokens.insert(tokens.end(), ch.tokens.begin() + done, ch.tokens.begin() + done + n);
+        segments.push_back(seg);
+        segment_chunk.push_back(chunk);
+        segment_start.push_back(done);
+        done += n;
+        if (ends_chunk) {
+          ++chunk;
+          done = 0;
+        }
+      }
+      const ForwardPass f{c, model.weights(), buf, chunks[0].ctx->pool_, tokens, segments};
+      lead->state_->forward(f);
+      for (size_t k = 0; k < segments.size(); ++k) {
+        Context& ctx = *chunks[segment_chunk[k]].ctx;
+        const SeqSegment& seg = segments[k];
+        if (ctx.keep_hidden_) {  // the final residual stream of every token, after output_norm
+          RmsNormRows(buf.x.data() + seg.row0 * n_embd, model.weights().output_norm,
+                      ctx.state_->hidden.data() + segment_start[k] * n_embd, seg.n_tokens, c.norm_eps);
+        }
+        ctx.n_past_ += seg.n_tokens;
+      }
+    }
+  } catch (...) {
+    for (size_t i = 0; i < chunks.size(); ++i) chunks[i].ctx->n_past_ = n_past0[i];
+    throw;
+  }
+
+  std::vector<std::span<const float>> out(chunks.size());
+  for (size_t i = 0; i < chunks.size(); ++i) {
+    if (chunks[i].logits != ChunkLogits::kNone) out[i] = chunks[i].ctx->state_->logits;
+  }
+  return out;
 }
 
 }  // namespace seek

@@ -63,8 +63,32 @@ class Model {
   std::unique_ptr<Weights> weights_;
 };
 
-// One sequence's state: KV cache (fp32 for now; for DeepSeek2 the compressed MLA cache) and scratch buffers,
-// all allocated up front for n_ctx tokens.
+// One sequence's state: KV cache (fp32 for now; for DeepSeek2 the compressed MLA cache, allocated up front for
+// n_ctx tokens) and scratch buffers (grown on first use to the rows of the largest batch, at most 512).
+class Context;
+
+// What a chunk of a batch (EvalBatch) returns.
+enum class ChunkLogits { kNone, kLast, kAll };
+
+// A chunk of one sequence within a batch: `tokens` are evaluated at positions [ctx->n_past(), ...) and
+// appended to ctx's KV cache, as ctx->Eval(tokens) would.
+struct SeqChunk {
+  Context* ctx = nullptr;
+  std::span<const int32_t> tokens;
+  ChunkLogits logits = ChunkLogits::kLast;  // kLast: the last token's n_vocab logits; kAll: a row per token
+};
+
+// Evaluates all chunks in ONE forward pass: the rows of every chunk are concatenated for the matmuls, norms,
+// MLP and MoE (so the weights stream from memory once for all sequences), while RoPE, the KV-cache write and
+// attention run per chunk against its own context's cache. Result i is chunk i's logits (empty for kNone),
+// valid until that context evaluates again; they are the same, bit for bit, as separate Context::Eval calls
+// give. Batches of more than 512 rows run in several passes, a chunk may be split between them.
+// All chunks are validated first (non-null and distinct contexts of one model, tokens not empty and in range,
+// no context overflow): a bad chunk throws seek::Error naming the chunk before any context changes. If the
+// forward itself throws, every context is rolled back to its n_past() before the call. The thread pool is
+// chunks[0].ctx's; the scratch buffers are those of the chunk's context that already has the largest.
+std::vector<std::span<const float>> EvalBatch(std::span<const SeqChunk> chunks);
+
 class Context {
  public:
   // n_ctx <= 0 means the model's training context (capped at 4096). pool may be null (single thread).
@@ -77,6 +101,8 @@ class Context {
   // Returns the logits of the last token (n_vocab floats), or of every token (tokens.size() * n_vocab, row per
   // token) when all_logits. Throws seek::Error when the context would overflow or a token id is out of range.
   std::span<const float> Eval(std::span<const int32_t> tokens, bool all_logits = false);
+  // Throws the seek::Error that Eval(tokens) would throw for bad input, without evaluating anything.
+  void CheckEval(std::span<const int32_t> tokens) const;
 
   int32_t n_past() const { return n_past_; }
   int32_t n_ctx() const { return n_ctx_; }
@@ -91,6 +117,7 @@ class Context {
   std::span<const float> hidden_states() const;
 
  private:
+  friend std::vector<std::span<const float>> EvalBatch(std::span<const SeqChunk> chunks);
   struct State;
   const Model& model_;
   ThreadPool* pool_;

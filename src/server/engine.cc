@@ -284,19 +284,40 @@ bool Engine::Step() {
   return true;
 }
 
-// The one place that evaluates. Today: one Context::Eval per slot (see the TODO in engine.h).
+// The one place that evaluates: the whole batch in one EvalBatch (one forward pass per step, so the weights
+// stream from memory once for every active sequence). A chunk that cannot be evaluated (context overflow, bad
+// token) fails only its own sequence: it is checked and dropped before the forward.
 void Engine::RunBatch(std::vector<BatchEntry>& batch) {
+  std::vector<SeqChunk> chunks;
+  std::vector<BatchEntry*> entries;
+  chunks.reserve(batch.size());
   for (BatchEntry& e : batch) {
     Slot& s = *e.slot;
     try {
-      e.logits = s.ctx->Eval(e.tokens);
-      s.cached.insert(s.cached.end(), e.tokens.begin(), e.tokens.end());
+      s.ctx->CheckEval(e.tokens);
     } catch (const std::exception& ex) {
-      // The KV cache may hold a partial chunk: forget it.
-      s.ctx->Truncate(0);
-      s.cached.clear();
       Fail(s, ex.what());
+      continue;
     }
+    // A prefill chunk that does not finish the prompt needs no logits.
+    const bool last = !e.prefill || s.seq->n_prefilled + e.tokens.size() == s.seq->req.prompt.size();
+    chunks.push_back({s.ctx.get(), e.tokens, last ? ChunkLogits::kLast : ChunkLogits::kNone});
+    entries.push_back(&e);
+  }
+  if (chunks.empty()) return;
+  std::vector<std::span<const float>> logits;
+  try {
+    logits = EvalBatch(chunks);
+  } catch (const std::exception& ex) {
+    // EvalBatch rolled every context back to where it was, so the slots' caches stay valid; the sequences of
+    // this batch fail (the error is not theirs to retry one by one).
+    for (BatchEntry* e : entries) Fail(*e->slot, ex.what());
+    return;
+  }
+  for (size_t i = 0; i < entries.size(); ++i) {
+    BatchEntry& e = *entries[i];
+    e.logits = logits[i];
+    e.slot->cached.insert(e.slot->cached.end(), e.tokens.begin(), e.tokens.end());
   }
 }
 

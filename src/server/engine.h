@@ -12,14 +12,9 @@
 //   4. Forward the batch (RunBatch: the one place that evaluates), then sample, check stops and stream the
 //      text of every sequence that produced logits.
 //
-// TODO(batching): RunBatch loops over slots and calls Context::Eval once per slot, so weights are streamed
-// from memory once per slot per step and aggregate decode throughput does not scale with --parallel. The
-// interface that would replace the loop (in model/):
-//     struct SeqChunk { Context* ctx; std::span<const int32_t> tokens; bool want_logits; };
-//     // Evaluates all chunks in ONE forward pass (rows of all sequences concatenated for the matmuls,
-//     // attention per sequence against its own KV cache); returns one logits row per chunk that wants it.
-//     std::vector<std::span<const float>> EvalBatch(std::span<const SeqChunk> chunks);
-// RunBatch already hands over exactly that list.
+// Continuous batching: RunBatch hands the whole planned batch (decode tokens and prefill chunks of every active
+// slot) to EvalBatch (model/model.h), one forward pass per step, so the weights stream from memory once per
+// step for all slots rather than once per slot.
 #pragma once
 #include <chrono>
 #include <condition_variable>

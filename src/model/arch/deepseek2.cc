@@ -19,33 +19,50 @@
 
 namespace seek {
 
-void DeepSeek2DecoderLayer(const ModelConfig& c, const LayerWeights& l, bool moe, const RopeTable& rope,
-                           MlaCache& cache, int32_t il_cache, int32_t pos0, int32_t n_tokens, MlaForm form,
+void DeepSeek2DecoderLayer(const ModelConfig& c, const LayerWeights& l, bool moe,
+                           std::span<const SeqSegment> segments, int32_t il_cache, int32_t n_rows,
                            ForwardBuffers& b, ThreadPool* pool) {
-  const int64_t n_x = int64_t(n_tokens) * c.n_embd;
-  // Multi-head latent attention.
-  RmsNormRows(b.x.data(), l.attn_norm, b.xn.data(), n_tokens, c.norm_eps);
-  MlaAttention(c, l, rope, cache, il_cache, pos0, n_tokens, b.xn.data(), b.proj.data(), form, pool);
+  const int64_t n_x = int64_t(n_rows) * c.n_embd;
+  // Multi-head latent attention, per sequence against its own compressed cache.
+  // TODO(batching): MlaAttention also projects q, the latent and the output, so those attention weights stream
+  // once per segment; splitting it into batched projections around a per-segment core would stream them once.
+  RmsNormRows(b.x.data(), l.attn_norm, b.xn.data(), n_rows, c.norm_eps);
+  for (const SeqSegment& s : segments) {
+    const int64_t off = int64_t(s.row0) * c.n_embd;
+    MlaAttention(c, l, *s.rope, *s.mla, il_cache, s.pos0, s.n_tokens, b.xn.data() + off, b.proj.data() + off,
+                 s.mla_form, pool);
+  }
   AddInPlace(b.x.data(), b.proj.data(), n_x);
-  // Feed-forward: dense SwiGLU or mixture of experts.
-  RmsNormRows(b.x.data(), l.ffn_norm, b.xn.data(), n_tokens, c.norm_eps);
+  // Feed-forward for all rows at once: dense SwiGLU or mixture of experts (experts grouped across sequences).
+  RmsNormRows(b.x.data(), l.ffn_norm, b.xn.data(), n_rows, c.norm_eps);
   if (moe) {
-    MoeFeedForward(c, l, b.xn.data(), n_tokens, b.proj.data(), pool);
+    MoeFeedForward(c, l, b.xn.data(), n_rows, b.proj.data(), pool);
   } else {
-    SwiGluMlp(l, b.xn.data(), n_tokens, b.gate.data(), b.up.data(), b.proj.data(), pool);
+    SwiGluMlp(l, b.xn.data(), n_rows, b.gate.data(), b.up.data(), b.proj.data(), pool);
   }
   AddInPlace(b.x.data(), b.proj.data(), n_x);
 }
 
+void DeepSeek2DecoderLayer(const ModelConfig& c, const LayerWeights& l, bool moe, const RopeTable& rope,
+                           MlaCache& cache, int32_t il_cache, int32_t pos0, int32_t n_tokens, MlaForm form,
+                           ForwardBuffers& b, ThreadPool* pool) {
+  SeqSegment one;
+  one.mla = &cache;
+  one.rope = &rope;
+  one.mla_form = form;
+  one.n_tokens = n_tokens;
+  one.pos0 = pos0;
+  DeepSeek2DecoderLayer(c, l, moe, std::span<const SeqSegment>(&one, 1), il_cache, n_tokens, b, pool);
+}
+
 void DeepSeek2Forward(const ForwardPass& f) {
   const ModelConfig& c = f.config;
-  const int32_t n_tokens = int32_t(f.tokens.size());
-  SEEK_CHECK(f.mla != nullptr);
+  for (const SeqSegment& s : f.segments) SEEK_CHECK(s.mla != nullptr);
 
-  EmbedTokens(f);  // f.buf.x: [n_tokens][n_embd]
+  EmbedTokens(f);  // f.buf.x: [n_rows][n_embd]
   for (int32_t il = 0; il < c.n_layer; ++il) {
-    DeepSeek2DecoderLayer(c, f.weights.layers[size_t(il)], c.layer(il).moe, f.rope, *f.mla, il, f.pos0,
-                          n_tokens, f.mla_form, f.buf, f.pool);
+    DeepSeek2DecoderLayer(c, f.weights.layers[size_t(il)], c.layer(il).moe, f.segments, il, f.n_rows(), f.buf,
+                          f.pool);
   }
   OutputLogits(f);
 }

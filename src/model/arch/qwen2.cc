@@ -15,7 +15,7 @@ namespace seek {
 void Qwen2Forward(const ForwardPass& f) {
   const ModelConfig& c = f.config;
   ForwardBuffers& b = f.buf;
-  const int32_t n_tokens = int32_t(f.tokens.size());
+  const int32_t n_tokens = f.n_rows();  // all sequences of the batch
 
   EmbedTokens(f);  // b.x: [n_tokens][n_embd]
   for (int32_t il = 0; il < c.n_layer; ++il) {
