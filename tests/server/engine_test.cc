@@ -3,6 +3,7 @@
 // sequences do not disturb each other, and cancelled sequences free their slot.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <memory>
 
 #include "runtime/chat.h"
@@ -147,6 +148,39 @@ TEST_F(EngineTest, ConcurrentSequencesMatchSoloRuns) {
   std::vector<Result> both = Collect(*s, 2);
   EXPECT_EQ(both[0].text, a);
   EXPECT_EQ(both[1].text, b);
+}
+
+// Four slots decode in one batch while prefill chunks (a small step budget splits each prompt) join it; a
+// sequence whose chunk cannot be evaluated (a token id out of range) fails alone, and every other sequence's
+// text equals its solo run.
+TEST_F(EngineTest, BatchedSlotsMatchSoloRunsAndFailuresIsolate) {
+  EngineConfig cfg;
+  cfg.n_slots = 4;
+  cfg.n_ctx = 256;
+  cfg.n_threads = 2;
+  cfg.step_tokens = 8;
+  Engine engine(*model_, cfg, &metrics_);
+  const std::vector<std::vector<int32_t>> prompts = {ChatPrompt("Tell me a story."), ChatPrompt("Count to five."),
+                                                     ChatPrompt("Name a colour."), ChatPrompt("What is 2+2?")};
+  std::vector<std::string> solo;
+  for (const auto& p : prompts) {
+    auto s = std::make_shared<RequestStream>();
+    EXPECT_TRUE(engine.Submit({Greedy(p, 12, s)}));
+    solo.push_back(Collect(*s, 1)[0].text);
+  }
+  auto s = std::make_shared<RequestStream>();
+  std::vector<SeqRequest> reqs;
+  for (size_t i = 0; i < prompts.size(); ++i) reqs.push_back(Greedy(prompts[i], 12, s, int32_t(i)));
+  std::vector<int32_t> bad = prompts[0];
+  bad[bad.size() / 2] = model_->config().n_vocab;  // fails when its chunk reaches the batch
+  reqs.insert(reqs.begin() + 2, Greedy(bad, 12, s, 4));  // runs beside three good ones
+  ASSERT_TRUE(engine.Submit(std::move(reqs)));
+  std::vector<Result> all = Collect(*s, 5);
+  for (size_t i = 0; i < prompts.size(); ++i) {
+    EXPECT_EQ(all[i].text, solo[i]) << i;
+    EXPECT_TRUE(all[i].last.error.empty()) << all[i].last.error;
+  }
+  EXPECT_NE(all[4].last.error.find("out of range"), std::string::npos) << all[4].last.error;
 }
 
 TEST_F(EngineTest, StopStringsAndSeededSampling) {
