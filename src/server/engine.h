@@ -112,7 +112,8 @@ class Engine {
   void Admit();
   void StartSequence(Slot& slot, SeqRequest req);
   void RunBatch(std::vector<BatchEntry>& batch);
-  void AfterLogits(Slot& slot, std::span<const float> logits);
+  void SampleToken(BatchEntry& e);  // thread-safe across entries of different slots
+  void AfterLogits(Slot& slot, BatchEntry& e);
   void Finish(Slot& slot, FinishReason reason, SeqEvent ev);
   void Fail(Slot& slot, const std::string& message);
   void UpdateGauges();
