@@ -3,6 +3,7 @@
 // one run so that a shared, noisy machine affects both alike. Prints a table; never asserts a time.
 //
 //   batch_bench --model SmolLM2-135M-Instruct.Q4_1.gguf [--streams 1,2,4,8,16] [--steps 8] [--runs 7] [-t 2]
+#include <CLI/CLI.hpp>
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -11,8 +12,6 @@
 #include <sstream>
 #include <string>
 #include <vector>
-
-#include <CLI/CLI.hpp>
 
 #include "core/thread_pool.h"
 #include "model/model.h"
@@ -52,8 +51,9 @@ int main(int argc, char** argv) {
   std::mt19937 rng(1234);
   using Clock = std::chrono::steady_clock;
 
-  std::printf("| streams | separate Evals ms/step | EvalBatch ms/step | batch speed-up | EvalBatch tok/s | "
-              "tok/s x 1 stream |\n|---:|---:|---:|---:|---:|---:|\n");
+  std::printf(
+      "| streams | separate Evals ms/step | EvalBatch ms/step | batch speed-up | EvalBatch tok/s | "
+      "tok/s x 1 stream |\n|---:|---:|---:|---:|---:|---:|\n");
   double single_tok_s = 0;
   for (int n : counts) {
     // Two sets of contexts with the same prompts: one decoded separately, one batched.
@@ -73,7 +73,8 @@ int main(int argc, char** argv) {
       for (int i = 0; i < n; ++i) sep[size_t(i)]->Eval(std::span<const int32_t>(&tokens[size_t(i)], 1));
     };
     auto step_batched = [&] {
-      for (int i = 0; i < n; ++i) chunks[size_t(i)] = {bat[size_t(i)].get(), std::span<const int32_t>(&tokens[size_t(i)], 1)};
+      for (int i = 0; i < n; ++i)
+        chunks[size_t(i)] = {bat[size_t(i)].get(), std::span<const int32_t>(&tokens[size_t(i)], 1)};
       seek::EvalBatch(chunks);
     };
     step_separate();  // warm-up: pages in the weights, sizes the scratch
@@ -95,7 +96,9 @@ int main(int argc, char** argv) {
                 tok_s / single_tok_s);
     std::fflush(stdout);
   }
-  std::printf("\nMedian of %d runs of %d decode steps each, separate and batched alternating; %d threads; each "
-              "sequence has %d tokens in its cache.\n", runs, steps, threads, prompt);
+  std::printf(
+      "\nMedian of %d runs of %d decode steps each, separate and batched alternating; %d threads; each "
+      "sequence has %d tokens in its cache.\n",
+      runs, steps, threads, prompt);
   return 0;
 }

@@ -20,8 +20,8 @@ constexpr int32_t kMaxBatch = 512;  // rows per forward pass; bounds the scratch
 
 struct Context::State {
   ArchForwardFn forward = nullptr;
-  KvCache kv;      // llama, qwen2
-  MlaCache mla;    // deepseek2
+  KvCache kv;                 // llama, qwen2
+  MlaCache mla;               // deepseek2
   std::vector<float> hidden;  // [n_tokens][n_embd] of the last Eval, when kept
   RopeTable rope;
   ForwardBuffers buf;         // used when this context leads a batch (chunks[0])
@@ -120,7 +120,7 @@ std::vector<std::span<const float>> EvalBatch(std::span<const SeqChunk> chunks) 
     buf.Reserve(c, int32_t(std::min<int64_t>(n_rows_total, kMaxBatch)));
     std::vector<int32_t> tokens;
     std::vector<SeqSegment> segments;
-    std::vector<size_t> segment_chunk;  // chunk index of each segment
+    std::vector<size_t> segment_chunk;   // chunk index of each segment
     std::vector<int64_t> segment_start;  // first token of each segment within its chunk
     size_t chunk = 0;
     int64_t done = 0;  // tokens of chunks[chunk] already evaluated

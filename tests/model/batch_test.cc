@@ -74,8 +74,8 @@ void CheckBatchesMatchSeparate(const Model& model, const std::vector<size_t>& hi
     std::vector<size_t> which;
     for (size_t i = 0; i < seqs.size(); ++i) {
       if (p.n[i] == 0) continue;
-      chunks.push_back({seqs[i].batched.get(), std::span<const int32_t>(seqs[i].tokens).subspan(seqs[i].next, p.n[i]),
-                        p.logits[i]});
+      chunks.push_back({seqs[i].batched.get(),
+                        std::span<const int32_t>(seqs[i].tokens).subspan(seqs[i].next, p.n[i]), p.logits[i]});
       which.push_back(i);
     }
     const std::vector<std::span<const float>> got = EvalBatch(chunks);
@@ -146,22 +146,21 @@ TEST_P(BatchFixtureTest, MixedBatchesMatchSeparateEvals) {
   CheckMixedBatches(*model, GetParam().first + "-" + GetParam().second);
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    Tiny, BatchFixtureTest,
-    ::testing::Values(std::pair<std::string, std::string>{"llama_untied", "f32"},
-                      std::pair<std::string, std::string>{"llama_tied", "q8_0"},
-                      std::pair<std::string, std::string>{"llama3_rope", "f32"},
-                      std::pair<std::string, std::string>{"qwen2_bias", "q8_0"},
-                      std::pair<std::string, std::string>{"qwen2_yarn", "f32"},
-                      std::pair<std::string, std::string>{"ds2_lite", "q8_0"},
-                      std::pair<std::string, std::string>{"ds2_group", "f32"},
-                      std::pair<std::string, std::string>{"ds3", "f32"}),
-    [](const auto& info) {
-      std::string s = info.param.first + "_" + info.param.second;
-      for (char& ch : s)
-        if (ch == '-') ch = '_';
-      return s;
-    });
+INSTANTIATE_TEST_SUITE_P(Tiny, BatchFixtureTest,
+                         ::testing::Values(std::pair<std::string, std::string>{"llama_untied", "f32"},
+                                           std::pair<std::string, std::string>{"llama_tied", "q8_0"},
+                                           std::pair<std::string, std::string>{"llama3_rope", "f32"},
+                                           std::pair<std::string, std::string>{"qwen2_bias", "q8_0"},
+                                           std::pair<std::string, std::string>{"qwen2_yarn", "f32"},
+                                           std::pair<std::string, std::string>{"ds2_lite", "q8_0"},
+                                           std::pair<std::string, std::string>{"ds2_group", "f32"},
+                                           std::pair<std::string, std::string>{"ds3", "f32"}),
+                         [](const auto& info) {
+                           std::string s = info.param.first + "_" + info.param.second;
+                           for (char& ch : s)
+                             if (ch == '-') ch = '_';
+                           return s;
+                         });
 
 TEST(Batch, SplitAcrossPassesLlama) {
   const auto model = Model::Load(Fixture("llama_untied", "q8_0"));
@@ -218,12 +217,14 @@ TEST(Batch, BadChunksThrowBeforeAnyWork) {
     return "(no error)";
   };
   using L = ChunkLogits;
-  EXPECT_NE(error_of({{&a, t3, L::kLast}, {&b, t9, L::kLast}}).find("chunk 1: context overflow"), std::string::npos);
+  EXPECT_NE(error_of({{&a, t3, L::kLast}, {&b, t9, L::kLast}}).find("chunk 1: context overflow"),
+            std::string::npos);
   EXPECT_NE(error_of({{&a, t3, L::kLast}, {&a, t3, L::kLast}}).find("chunk 1 repeats"), std::string::npos);
   EXPECT_NE(error_of({{&a, t3, L::kLast}, {&c, t3, L::kLast}}).find("another model"), std::string::npos);
   EXPECT_NE(error_of({{&b, t3, L::kLast}, {nullptr, t3, L::kLast}}).find("no context"), std::string::npos);
   EXPECT_NE(error_of({{&b, t3, L::kLast}, {&a, {}, L::kLast}}).find("no tokens"), std::string::npos);
-  EXPECT_NE(error_of({{&b, bad_id, L::kLast}, {&a, t3, L::kLast}}).find("chunk 0: token id"), std::string::npos);
+  EXPECT_NE(error_of({{&b, bad_id, L::kLast}, {&a, t3, L::kLast}}).find("chunk 0: token id"),
+            std::string::npos);
   EXPECT_NE(error_of({}).find("no chunks"), std::string::npos);
   EXPECT_EQ(a.n_past(), 3);
   EXPECT_EQ(b.n_past(), 0);

@@ -24,8 +24,9 @@ void DeepSeek2DecoderLayer(const ModelConfig& c, const LayerWeights& l, bool moe
                            ForwardBuffers& b, ThreadPool* pool) {
   const int64_t n_x = int64_t(n_rows) * c.n_embd;
   // Multi-head latent attention, per sequence against its own compressed cache.
-  // TODO(batching): MlaAttention also projects q, the latent and the output, so those attention weights stream
-  // once per segment; splitting it into batched projections around a per-segment core would stream them once.
+  // TODO(batching): MlaAttention also projects q, the latent and the output, so those attention weights
+  // stream once per segment; splitting it into batched projections around a per-segment core would stream
+  // them once.
   RmsNormRows(b.x.data(), l.attn_norm, b.xn.data(), n_rows, c.norm_eps);
   for (const SeqSegment& s : segments) {
     const int64_t off = int64_t(s.row0) * c.n_embd;
