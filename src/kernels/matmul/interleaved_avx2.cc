@@ -1,0 +1,128 @@
+// AVX2 group kernels over WeightLayout::kInterleaved8 (layout and arithmetic in repack.h; the scalar twins in
+// repack.cc agree bit for bit). One call = 8 rows x NT tokens (NT = 1..4); each weight block is unpacked once
+// per call and reused for the NT tokens; the 8 rows live in the 8 lanes of one accumulator per token.
+//
+// Per block and token, step s (values 4s..4s+3): vpbroadcastd of the activation's 4 bytes of step s, then
+// vpmaddubsw with the step's 32 weight bytes (4 per row) -> 16 int16 = 2 per row.
+//  - Q4_0 / Q4_1: weight quants are 0..15, activations |q| <= 127, so a pair is <= 2 * 15 * 127 = 3810 and
+//    the 8 steps of a block add up in int16 (<= 30480 < 32767) before one vpmaddwd with ones -> int32 per row.
+//  - Q8_0: signed weights; the sign trick (|w| x sign(a, w)), and vpmaddwd per step (a pair can reach
+//    2 * 128 * 127, so steps cannot share int16 lanes).
+// Then per block and token: one cvt, one mul (d_r * a.d), one or two FMAs for all 8 rows.
+#if defined(__x86_64__)
+#include "kernels/matmul/avx2_kernels.h"
+#include "kernels/matmul/avx2_util.h"
+#include "kernels/matmul/repack.h"
+
+namespace seek::avx2 {
+
+namespace {
+
+inline const ActQ8x32& ActBlock(const uint8_t* act, size_t act_stride, int t, int64_t b) {
+  return reinterpret_cast<const ActQ8x32*>(act + t * act_stride)[b];
+}
+
+// The activation's 4 bytes of step s in every 32-bit lane.
+inline __m256i Step(const ActQ8x32& a, int s) { return _mm256_set1_epi32(static_cast<int>(LoadU32(
+    reinterpret_cast<const uint8_t*>(a.qs) + 4 * s))); }
+
+inline __m256 Halves8(const uint16_t* h) {
+  return _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(h)));
+}
+
+template <class Block, bool kHasMin, int NT>
+void DotGroupQ4(const uint8_t* group, const uint8_t* act, size_t act_stride, int64_t n_blocks, float* out) {
+  const auto* blocks = reinterpret_cast<const Block*>(group);
+  const __m256i low4 = _mm256_set1_epi8(0x0F);
+  const __m256i ones = _mm256_set1_epi16(1);
+  __m256 acc[NT];
+#pragma GCC unroll 4
+  for (int t = 0; t < NT; ++t) acc[t] = _mm256_setzero_ps();
+  for (int64_t b = 0; b < n_blocks; ++b) {
+    const Block& blk = blocks[b];
+    __m256i w[8];
+#pragma GCC unroll 4
+    for (int k = 0; k < 4; ++k) {
+      const __m256i v = Load256(blk.qs + 32 * k);
+      w[k] = _mm256_and_si256(v, low4);
+      w[k + 4] = _mm256_and_si256(_mm256_srli_epi16(v, 4), low4);
+    }
+    const __m256 d = Halves8(blk.d);
+    __m256 c;
+    if constexpr (kHasMin) {
+      c = Halves8(blk.m);
+    } else {
+      c = _mm256_mul_ps(d, _mm256_set1_ps(-8.0f));
+    }
+#pragma GCC unroll 4
+    for (int t = 0; t < NT; ++t) {
+      const ActQ8x32& a = ActBlock(act, act_stride, t, b);
+      __m256i s16 = _mm256_maddubs_epi16(w[0], Step(a, 0));
+#pragma GCC unroll 8
+      for (int s = 1; s < 8; ++s) s16 = _mm256_add_epi16(s16, _mm256_maddubs_epi16(w[s], Step(a, s)));
+      const __m256i isum = _mm256_madd_epi16(s16, ones);
+      acc[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(isum), _mm256_mul_ps(d, _mm256_set1_ps(a.d)), acc[t]);
+      acc[t] = _mm256_fmadd_ps(c, _mm256_set1_ps(a.s), acc[t]);
+    }
+  }
+#pragma GCC unroll 4
+  for (int t = 0; t < NT; ++t) _mm256_storeu_ps(out + 8 * t, acc[t]);
+}
+
+template <int NT>
+void DotGroupQ8_0(const uint8_t* group, const uint8_t* act, size_t act_stride, int64_t n_blocks, float* out) {
+  const auto* blocks = reinterpret_cast<const BlockQ8_0x8*>(group);
+  const __m256i ones = _mm256_set1_epi16(1);
+  __m256 acc[NT];
+#pragma GCC unroll 4
+  for (int t = 0; t < NT; ++t) acc[t] = _mm256_setzero_ps();
+  for (int64_t b = 0; b < n_blocks; ++b) {
+    const BlockQ8_0x8& blk = blocks[b];
+    __m256i isum[NT];
+#pragma GCC unroll 4
+    for (int t = 0; t < NT; ++t) isum[t] = _mm256_setzero_si256();
+#pragma GCC unroll 8
+    for (int s = 0; s < 8; ++s) {
+      const __m256i w = Load256(blk.qs + 32 * s);
+      const __m256i wabs = _mm256_sign_epi8(w, w);
+#pragma GCC unroll 4
+      for (int t = 0; t < NT; ++t) {
+        const __m256i x = _mm256_sign_epi8(Step(ActBlock(act, act_stride, t, b), s), w);
+        isum[t] = _mm256_add_epi32(isum[t], _mm256_madd_epi16(_mm256_maddubs_epi16(wabs, x), ones));
+      }
+    }
+    const __m256 d = Halves8(blk.d);
+#pragma GCC unroll 4
+    for (int t = 0; t < NT; ++t) {
+      const ActQ8x32& a = ActBlock(act, act_stride, t, b);
+      acc[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(isum[t]), _mm256_mul_ps(d, _mm256_set1_ps(a.d)), acc[t]);
+    }
+  }
+#pragma GCC unroll 4
+  for (int t = 0; t < NT; ++t) _mm256_storeu_ps(out + 8 * t, acc[t]);
+}
+
+}  // namespace
+
+const GroupKernelSet* FindGroupKernels(DType t) {
+  static const GroupKernelSet kQ4_0 = {
+      QuantizeActQ8x32Avx2Fn,
+      {DotGroupQ4<BlockQ4_0x8, false, 1>, DotGroupQ4<BlockQ4_0x8, false, 2>, DotGroupQ4<BlockQ4_0x8, false, 3>,
+       DotGroupQ4<BlockQ4_0x8, false, 4>}};
+  static const GroupKernelSet kQ4_1 = {
+      QuantizeActQ8x32Avx2Fn,
+      {DotGroupQ4<BlockQ4_1x8, true, 1>, DotGroupQ4<BlockQ4_1x8, true, 2>, DotGroupQ4<BlockQ4_1x8, true, 3>,
+       DotGroupQ4<BlockQ4_1x8, true, 4>}};
+  static const GroupKernelSet kQ8_0 = {QuantizeActQ8x32Avx2Fn,
+                                       {DotGroupQ8_0<1>, DotGroupQ8_0<2>, DotGroupQ8_0<3>, DotGroupQ8_0<4>}};
+  switch (t) {
+    case DType::kQ4_0: return &kQ4_0;
+    case DType::kQ4_1: return &kQ4_1;
+    case DType::kQ8_0: return &kQ8_0;
+    default: return nullptr;
+  }
+}
+
+}  // namespace seek::avx2
+
+#endif  // defined(__x86_64__)
