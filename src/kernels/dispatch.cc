@@ -48,10 +48,10 @@ void MatMulAvx2(const MatMulWeight& w, const float* x, float* y, int64_t n_token
   }
 }
 
-// Q4_0 / Q4_1 / Q8_0 -> 8 rows interleaved (repack.h); the group kernels beat the row kernels for every
+// Q4_0 / Q4_1 / Q8_0 / Q4_K -> 8 rows interleaved (repack.h); the group kernels beat the row kernels for every
 // token count (no horizontal sums, one scale vector per 8 rows).
 WeightLayout RepackLayoutAvx2(DType type, int64_t n_in, int64_t n_out) {
-  if (avx2::FindGroupKernels(type) && n_in % 32 == 0 && n_out >= kInterleave) return WeightLayout::kInterleaved8;
+  if (avx2::FindGroupKernels(type) && n_in % Traits(type).block_size == 0 && n_out >= kInterleave) return WeightLayout::kInterleaved8;
   return WeightLayout::kRows;
 }
 

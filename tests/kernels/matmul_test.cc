@@ -246,7 +246,7 @@ TEST(MatMulKernels, BatchAndThreadInvariant) {
 
 // ---- repacked layouts (kernels/matmul/repack.h) ----
 
-const TypeCase kRepackTypes[] = {{DType::kQ4_0, 32}, {DType::kQ4_1, 32}, {DType::kQ8_0, 32}};
+const TypeCase kRepackTypes[] = {{DType::kQ4_0, 32}, {DType::kQ4_1, 32}, {DType::kQ8_0, 32}, {DType::kQ4_K, 256}};
 
 // Every table computes a repacked weight (the scalar table through the scalar twins) within the same budget
 // as the row kernels; n_out not a multiple of 8 (padded last group), n_tokens 1..9 and larger.
@@ -255,7 +255,9 @@ TEST(RepackedMatMul, EveryTableMatchesReference) {
                           {512, 67, 7}, {160, 9, 8},  {256, 24, 9},  {512, 67, 33}, {256, 19, 65}};
   for (const KernelTable* table : Tables()) {
     for (const TypeCase& tc : kRepackTypes) {
-      for (const Shape& s : shapes) {
+      for (const Shape& s0 : shapes) {
+        Shape s = s0;
+        if (s.n_in % tc.act_block) s.n_in = (s.n_in / tc.act_block + 1) * tc.act_block;  // Q4_K: 256
         for (int threads : {1, 2}) {
           SCOPED_TRACE(testing::Message() << table->name << " " << DTypeName(tc.type) << " n_in=" << s.n_in
                                           << " n_out=" << s.n_out << " n_tokens=" << s.n_tokens
@@ -289,7 +291,7 @@ TEST(RepackedMatMul, BudgetCatchesWrongScale) {
 // Repacking loses nothing: every row dequantizes to the same values as before.
 TEST(RepackedMatMul, DequantizeWeightRowRoundTrip) {
   for (const TypeCase& tc : kRepackTypes) {
-    const int64_t n_in = 160, n_out = 13;
+    const int64_t n_in = 512, n_out = 13;
     const std::vector<uint8_t> w = RandomWeights(tc.type, n_in, n_out, 8);
     const MatMulWeight plain{tc.type, w.data(), *RowBytes(tc.type, n_in), n_in, n_out};
     std::vector<uint8_t> packed(RepackedBytes(WeightLayout::kInterleaved8, tc.type, n_in, n_out));

@@ -102,23 +102,85 @@ void DotGroupQ8_0(const uint8_t* group, const uint8_t* act, size_t act_stride, i
   for (int t = 0; t < NT; ++t) _mm256_storeu_ps(out + 8 * t, acc[t]);
 }
 
+// Q4_K: per sub-block j (32 values) the Q4_0 inner loop (int16 sums over 8 steps), then vpmaddwd with the
+// 8 rows' sub-block scales (pairs of int16 lanes) -> int32, summed over the super-block. The mins meet the
+// activation's 32-value sums with 4 vpmaddwd per token. Bounds: a sub-block's int16 lane <= 30480, times a
+// scale <= 63, twice, summed over 8 sub-blocks: < 2^25.
+template <int NT>
+void DotGroupQ4_K(const uint8_t* group, const uint8_t* act, size_t act_stride, int64_t n_blocks, float* out) {
+  const auto* blocks = reinterpret_cast<const BlockQ4_Kx8*>(group);
+  const __m256i low4 = _mm256_set1_epi8(0x0F);
+  __m256 acc[NT];
+#pragma GCC unroll 4
+  for (int t = 0; t < NT; ++t) acc[t] = _mm256_setzero_ps();
+  for (int64_t b = 0; b < n_blocks; ++b) {
+    const BlockQ4_Kx8& blk = blocks[b];
+    __m256i isum[NT];
+#pragma GCC unroll 4
+    for (int t = 0; t < NT; ++t) isum[t] = _mm256_setzero_si256();
+    for (int j = 0; j < 8; ++j) {
+      const __m128i sc8 = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(blk.sc + 8 * j));
+      const __m256i sc16 = _mm256_cvtepu8_epi16(_mm_unpacklo_epi8(sc8, sc8));  // lanes 2r, 2r+1 = sc_jr
+      const uint8_t* qs = blk.qs + 256 * (j / 2);
+      const int shift = 4 * (j % 2);
+      __m256i w[8];
+#pragma GCC unroll 8
+      for (int k = 0; k < 8; ++k) w[k] = _mm256_and_si256(_mm256_srli_epi16(Load256(qs + 32 * k), shift), low4);
+#pragma GCC unroll 4
+      for (int t = 0; t < NT; ++t) {
+        const BlockQ8_K& a = reinterpret_cast<const BlockQ8_K*>(act + t * act_stride)[b];
+        const uint8_t* x = reinterpret_cast<const uint8_t*>(a.qs) + 32 * j;
+        __m256i s16 = _mm256_maddubs_epi16(w[0], _mm256_set1_epi32(static_cast<int>(LoadU32(x))));
+#pragma GCC unroll 8
+        for (int k = 1; k < 8; ++k)
+          s16 = _mm256_add_epi16(s16,
+                                 _mm256_maddubs_epi16(w[k], _mm256_set1_epi32(static_cast<int>(LoadU32(x + 4 * k)))));
+        isum[t] = _mm256_add_epi32(isum[t], _mm256_madd_epi16(s16, sc16));
+      }
+    }
+    __m256i mins[4];
+#pragma GCC unroll 4
+    for (int i = 0; i < 4; ++i) mins[i] = _mm256_cvtepu8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(blk.m + 16 * i)));
+    const __m256 d = Halves8(blk.d), dmin = Halves8(blk.dmin);
+#pragma GCC unroll 4
+    for (int t = 0; t < NT; ++t) {
+      const BlockQ8_K& a = reinterpret_cast<const BlockQ8_K*>(act + t * act_stride)[b];
+      // 32-bit words 0, 1, 4, 5 of h = the int16 pairs (s0, s1), (s2, s3), (s4, s5), (s6, s7).
+      const __m256i bs = Load256(a.bsums);
+      const __m256i h = _mm256_hadd_epi16(bs, bs);
+      __m256i msum = _mm256_madd_epi16(mins[0], _mm256_permutevar8x32_epi32(h, _mm256_set1_epi32(0)));
+      msum = _mm256_add_epi32(msum, _mm256_madd_epi16(mins[1], _mm256_permutevar8x32_epi32(h, _mm256_set1_epi32(1))));
+      msum = _mm256_add_epi32(msum, _mm256_madd_epi16(mins[2], _mm256_permutevar8x32_epi32(h, _mm256_set1_epi32(4))));
+      msum = _mm256_add_epi32(msum, _mm256_madd_epi16(mins[3], _mm256_permutevar8x32_epi32(h, _mm256_set1_epi32(5))));
+      const __m256 da = _mm256_set1_ps(a.d);
+      acc[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(isum[t]), _mm256_mul_ps(d, da), acc[t]);
+      acc[t] = _mm256_fnmadd_ps(_mm256_cvtepi32_ps(msum), _mm256_mul_ps(dmin, da), acc[t]);
+    }
+  }
+#pragma GCC unroll 4
+  for (int t = 0; t < NT; ++t) _mm256_storeu_ps(out + 8 * t, acc[t]);
+}
+
 }  // namespace
 
 const GroupKernelSet* FindGroupKernels(DType t) {
   static const GroupKernelSet kQ4_0 = {
-      QuantizeActQ8x32Avx2Fn,
+      ActKind::kQ8x32, QuantizeActQ8x32Avx2Fn,
       {DotGroupQ4<BlockQ4_0x8, false, 1>, DotGroupQ4<BlockQ4_0x8, false, 2>, DotGroupQ4<BlockQ4_0x8, false, 3>,
        DotGroupQ4<BlockQ4_0x8, false, 4>}};
   static const GroupKernelSet kQ4_1 = {
-      QuantizeActQ8x32Avx2Fn,
+      ActKind::kQ8x32, QuantizeActQ8x32Avx2Fn,
       {DotGroupQ4<BlockQ4_1x8, true, 1>, DotGroupQ4<BlockQ4_1x8, true, 2>, DotGroupQ4<BlockQ4_1x8, true, 3>,
        DotGroupQ4<BlockQ4_1x8, true, 4>}};
-  static const GroupKernelSet kQ8_0 = {QuantizeActQ8x32Avx2Fn,
+  static const GroupKernelSet kQ8_0 = {ActKind::kQ8x32, QuantizeActQ8x32Avx2Fn,
                                        {DotGroupQ8_0<1>, DotGroupQ8_0<2>, DotGroupQ8_0<3>, DotGroupQ8_0<4>}};
+  static const GroupKernelSet kQ4_K = {ActKind::kQ8K, QuantizeActQ8KAvx2Fn,
+                                       {DotGroupQ4_K<1>, DotGroupQ4_K<2>, DotGroupQ4_K<3>, DotGroupQ4_K<4>}};
   switch (t) {
     case DType::kQ4_0: return &kQ4_0;
     case DType::kQ4_1: return &kQ4_1;
     case DType::kQ8_0: return &kQ8_0;
+    case DType::kQ4_K: return &kQ4_K;
     default: return nullptr;
   }
 }

@@ -55,6 +55,23 @@ struct BlockQ8_0x8 {
 };
 static_assert(sizeof(BlockQ8_0x8) == 272);
 
+// Q4_K (256-value super-blocks; kInterleaved8 too): the 8 rows' super-block b, with the 6-bit scales and mins
+// unpacked to bytes so a kernel expands them with one shuffle:
+//   sc[8 j + r] = scale of sub-block j (32 values) of row r; m[16 i + 2 r + e] = min of sub-block 2 i + e
+//   (int16 pairs after widening, matching the activation's pair of 32-value sums); qs[256 p + 32 k + 4 r + i]
+//   = row r's qs[32 p + 4 k + i]: low nibbles = step k of sub-block 2p, high nibbles = step k of 2p + 1.
+// Per token (BlockQ8_K a, s_j = a.bsums[2j] + a.bsums[2j+1]), with all sums exact integers:
+//   isum_r = sum_j sc_jr * sum_l q_jr[l] a.qs[32 j + l],  msum_r = sum_j m_jr * s_j
+//   acc_r = fma(isum_r, d_r * a.d, acc_r); acc_r = fma(-msum_r, dmin_r * a.d, acc_r)
+struct BlockQ4_Kx8 {
+  uint16_t d[8];
+  uint16_t dmin[8];
+  uint8_t sc[64];
+  uint8_t m[64];
+  uint8_t qs[1024];
+};
+static_assert(sizeof(BlockQ4_Kx8) == 1184);
+
 // True when `layout` is defined for type t (kRows: always).
 bool CanRepack(WeightLayout layout, DType t);
 // Bytes of an n_in x n_out matrix of type t in `layout` (CanRepack must hold).
@@ -67,12 +84,13 @@ void RepackWeight(const MatMulWeight& src, WeightLayout layout, void* dst, Threa
 void DequantizeWeightRow(const MatMulWeight& w, int64_t row, float* out);
 void DequantizeWeightRow(const TensorView& w, int64_t row, float* out);
 
-// A group kernel: out[t * 8 + r] = dot(row r of the group, token t) for t < NT, over n_blocks blocks. act
-// points at token 0's ActQ8x32 row, token t's at act + t * act_stride.
+// A group kernel: out[t * 8 + r] = dot(row r of the group, token t) for t < NT, over n_blocks blocks (of 32,
+// or 256 for Q4_K). act points at token 0's activation row, token t's at act + t * act_stride.
 using GroupKernelFn = void (*)(const uint8_t* group, const uint8_t* act, size_t act_stride, int64_t n_blocks,
                                float* out);
 struct GroupKernelSet {
-  ActQuantFn quantize;     // activations to ActQ8x32
+  ActKind act;             // kQ8x32 (32-value blocks) or kQ8K (Q4_K)
+  ActQuantFn quantize;     // activations to `act`
   GroupKernelFn dot[4];    // dot[NT - 1] handles NT tokens
 };
 
