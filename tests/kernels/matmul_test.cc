@@ -246,7 +246,8 @@ TEST(MatMulKernels, BatchAndThreadInvariant) {
 
 // ---- repacked layouts (kernels/matmul/repack.h) ----
 
-const TypeCase kRepackTypes[] = {{DType::kQ4_0, 32}, {DType::kQ4_1, 32}, {DType::kQ8_0, 32}, {DType::kQ4_K, 256}};
+const TypeCase kRepackTypes[] = {{DType::kQ4_0, 32}, {DType::kQ4_1, 32}, {DType::kQ8_0, 32}, {DType::kQ4_K, 256},
+                                 {DType::kQ6_K, 256}};
 
 // Every table computes a repacked weight (the scalar table through the scalar twins) within the same budget
 // as the row kernels; n_out not a multiple of 8 (padded last group), n_tokens 1..9 and larger.
@@ -275,10 +276,11 @@ TEST(RepackedMatMul, BudgetCatchesWrongScale) {
   for (const TypeCase& tc : kRepackTypes) {
     const std::vector<uint8_t> w = RandomWeights(tc.type, s.n_in, s.n_out, 5);
     std::vector<uint8_t> wrong = w;
+    const size_t d_off = tc.type == DType::kQ6_K ? 208 : 0;
     for (size_t off = 0; off < wrong.size(); off += Traits(tc.type).type_size) {
       uint16_t h;
-      std::memcpy(&h, wrong.data() + off, 2);
-      PutHalf(wrong.data() + off, FP16ToF32(h) * 1.25f);
+      std::memcpy(&h, wrong.data() + off + d_off, 2);
+      PutHalf(wrong.data() + off + d_off, FP16ToF32(h) * 1.25f);
     }
     for (const KernelTable* table : Tables()) {
       SCOPED_TRACE(testing::Message() << table->name << " " << DTypeName(tc.type));

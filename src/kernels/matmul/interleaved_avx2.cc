@@ -161,6 +161,79 @@ void DotGroupQ4_K(const uint8_t* group, const uint8_t* act, size_t act_stride, i
   for (int t = 0; t < NT; ++t) _mm256_storeu_ps(out + 8 * t, acc[t]);
 }
 
+// Q6_K: quants 0..63 are rebuilt from a nibble and two high bits per step; a vpmaddubsw pair can reach
+// 2 * 63 * 127 = 16002, so two steps share int16 lanes (<= 32004) before vpmaddwd with the sub-block's
+// signed scale (4 steps = one 16-value sub-block). The -32 offset: osum = sum_j sc_j * bsums_j with one
+// vpmaddwd per pair of sub-blocks; isum - 32 osum stays in int32 (|.| < 2^29).
+template <int NT>
+void DotGroupQ6_K(const uint8_t* group, const uint8_t* act, size_t act_stride, int64_t n_blocks, float* out) {
+  const auto* blocks = reinterpret_cast<const BlockQ6_Kx8*>(group);
+  const __m256i low4 = _mm256_set1_epi8(0x0F), two = _mm256_set1_epi8(3);
+  __m256 acc[NT];
+#pragma GCC unroll 4
+  for (int t = 0; t < NT; ++t) acc[t] = _mm256_setzero_ps();
+  for (int64_t b = 0; b < n_blocks; ++b) {
+    const BlockQ6_Kx8& blk = blocks[b];
+    __m256i isum[NT];
+#pragma GCC unroll 4
+    for (int t = 0; t < NT; ++t) isum[t] = _mm256_setzero_si256();
+    for (int hg = 0; hg < 8; ++hg) {  // 32 values 32 hg .. 32 hg + 31 = sub-blocks 2 hg, 2 hg + 1
+      const int h = hg / 4, g = hg % 4;
+      const uint8_t* ql = blk.ql + 512 * h + 256 * (g % 2);
+      const uint8_t* qh = blk.qh + 256 * h;
+      __m256i w[8];
+#pragma GCC unroll 8
+      for (int k = 0; k < 8; ++k) {
+        const __m256i lo = _mm256_and_si256(_mm256_srli_epi16(Load256(ql + 32 * k), 4 * (g / 2)), low4);
+        const __m256i hi = _mm256_and_si256(_mm256_srli_epi16(Load256(qh + 32 * k), 2 * g), two);
+        w[k] = _mm256_or_si256(lo, _mm256_slli_epi16(hi, 4));
+      }
+      __m256i sc16[2];
+#pragma GCC unroll 2
+      for (int e = 0; e < 2; ++e) {
+        const __m128i sc8 = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(blk.sc + 8 * (2 * hg + e)));
+        sc16[e] = _mm256_cvtepi8_epi16(_mm_unpacklo_epi8(sc8, sc8));  // lanes 2r, 2r+1 = sc_jr
+      }
+      // Value v = 32 hg + l lives in the activation at qs[v] (the Q8_K order is the natural one).
+#pragma GCC unroll 4
+      for (int t = 0; t < NT; ++t) {
+        const BlockQ8_K& a = reinterpret_cast<const BlockQ8_K*>(act + t * act_stride)[b];
+        const uint8_t* x = reinterpret_cast<const uint8_t*>(a.qs) + 32 * hg;
+        __m256i sum = isum[t];
+#pragma GCC unroll 4
+        for (int k = 0; k < 8; k += 2) {
+          const __m256i p = _mm256_add_epi16(
+              _mm256_maddubs_epi16(w[k], _mm256_set1_epi32(static_cast<int>(LoadU32(x + 4 * k)))),
+              _mm256_maddubs_epi16(w[k + 1], _mm256_set1_epi32(static_cast<int>(LoadU32(x + 4 * k + 4)))));
+          sum = _mm256_add_epi32(sum, _mm256_madd_epi16(p, sc16[k / 4]));
+        }
+        isum[t] = sum;
+      }
+    }
+    // Scale pairs (sc_2i, sc_2i+1) per row for the offset term.
+    __m256i scp[8];
+#pragma GCC unroll 8
+    for (int i = 0; i < 8; ++i) {
+      const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(blk.sc + 16 * i));
+      scp[i] = _mm256_cvtepi8_epi16(_mm_unpacklo_epi8(x, _mm_srli_si128(x, 8)));
+    }
+    const __m256 d = Halves8(blk.d);
+#pragma GCC unroll 4
+    for (int t = 0; t < NT; ++t) {
+      const BlockQ8_K& a = reinterpret_cast<const BlockQ8_K*>(act + t * act_stride)[b];
+      const uint8_t* bs = reinterpret_cast<const uint8_t*>(a.bsums);
+      __m256i osum = _mm256_madd_epi16(scp[0], _mm256_set1_epi32(static_cast<int>(LoadU32(bs))));
+#pragma GCC unroll 8
+      for (int i = 1; i < 8; ++i)
+        osum = _mm256_add_epi32(osum, _mm256_madd_epi16(scp[i], _mm256_set1_epi32(static_cast<int>(LoadU32(bs + 4 * i)))));
+      const __m256i total = _mm256_sub_epi32(isum[t], _mm256_slli_epi32(osum, 5));
+      acc[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(total), _mm256_mul_ps(d, _mm256_set1_ps(a.d)), acc[t]);
+    }
+  }
+#pragma GCC unroll 4
+  for (int t = 0; t < NT; ++t) _mm256_storeu_ps(out + 8 * t, acc[t]);
+}
+
 }  // namespace
 
 const GroupKernelSet* FindGroupKernels(DType t) {
@@ -176,11 +249,14 @@ const GroupKernelSet* FindGroupKernels(DType t) {
                                        {DotGroupQ8_0<1>, DotGroupQ8_0<2>, DotGroupQ8_0<3>, DotGroupQ8_0<4>}};
   static const GroupKernelSet kQ4_K = {ActKind::kQ8K, QuantizeActQ8KAvx2Fn,
                                        {DotGroupQ4_K<1>, DotGroupQ4_K<2>, DotGroupQ4_K<3>, DotGroupQ4_K<4>}};
+  static const GroupKernelSet kQ6_K = {ActKind::kQ8K, QuantizeActQ8KAvx2Fn,
+                                       {DotGroupQ6_K<1>, DotGroupQ6_K<2>, DotGroupQ6_K<3>, DotGroupQ6_K<4>}};
   switch (t) {
     case DType::kQ4_0: return &kQ4_0;
     case DType::kQ4_1: return &kQ4_1;
     case DType::kQ8_0: return &kQ8_0;
     case DType::kQ4_K: return &kQ4_K;
+    case DType::kQ6_K: return &kQ6_K;
     default: return nullptr;
   }
 }

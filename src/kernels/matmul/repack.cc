@@ -106,6 +106,33 @@ struct Q4_KLayout {
   }
 };
 
+struct Q6_KLayout {
+  using Src = BlockQ6_K;
+  using Dst = BlockQ6_Kx8;
+  static void Put(const Src& s, int r, Dst& d) {
+    d.d[r] = s.d;
+    for (int j = 0; j < 16; ++j) d.sc[8 * j + r] = s.scales[j];
+    for (int h = 0; h < 2; ++h) {
+      for (int k = 0; k < 8; ++k) {
+        for (int gp = 0; gp < 2; ++gp)
+          std::memcpy(d.ql + 512 * h + 256 * gp + 32 * k + 4 * r, s.ql + 64 * h + 32 * gp + 4 * k, 4);
+        std::memcpy(d.qh + 256 * h + 32 * k + 4 * r, s.qh + 32 * h + 4 * k, 4);
+      }
+    }
+  }
+  static void Get(const Dst& d, int r, Src& s) {
+    s.d = d.d[r];
+    for (int j = 0; j < 16; ++j) s.scales[j] = d.sc[8 * j + r];
+    for (int h = 0; h < 2; ++h) {
+      for (int k = 0; k < 8; ++k) {
+        for (int gp = 0; gp < 2; ++gp)
+          std::memcpy(s.ql + 64 * h + 32 * gp + 4 * k, d.ql + 512 * h + 256 * gp + 32 * k + 4 * r, 4);
+        std::memcpy(s.qh + 32 * h + 4 * k, d.qh + 256 * h + 32 * k + 4 * r, 4);
+      }
+    }
+  }
+};
+
 int64_t BlocksPerRow(DType t, int64_t n_in) { return n_in / Traits(t).block_size; }
 
 template <class L>
@@ -144,6 +171,7 @@ size_t GroupBlockBytes(DType t) {
     case DType::kQ4_1: return sizeof(BlockQ4_1x8);
     case DType::kQ8_0: return sizeof(BlockQ8_0x8);
     case DType::kQ4_K: return sizeof(BlockQ4_Kx8);
+    case DType::kQ6_K: return sizeof(BlockQ6_Kx8);
     default: return 0;
   }
 }
@@ -206,6 +234,36 @@ void DotGroupQ4_KRef(const uint8_t* group, const uint8_t* act, size_t act_stride
         }
         acc[r] = std::fma(float(isum), FP16ToF32(blk.d[r]) * a[b].d, acc[r]);
         acc[r] = std::fma(-float(msum), FP16ToF32(blk.dmin[r]) * a[b].d, acc[r]);
+      }
+    }
+    for (int r = 0; r < kInterleave; ++r) out[t * kInterleave + r] = acc[r];
+  }
+}
+
+template <int NT>
+void DotGroupQ6_KRef(const uint8_t* group, const uint8_t* act, size_t act_stride, int64_t n_blocks, float* out) {
+  const auto* blocks = reinterpret_cast<const BlockQ6_Kx8*>(group);
+  for (int t = 0; t < NT; ++t) {
+    const auto* a = reinterpret_cast<const BlockQ8_K*>(act + t * act_stride);
+    float acc[kInterleave] = {};
+    for (int64_t b = 0; b < n_blocks; ++b) {
+      const BlockQ6_Kx8& blk = blocks[b];
+      for (int r = 0; r < kInterleave; ++r) {
+        int isum = 0, osum = 0;
+        for (int v0 = 0; v0 < 256; v0 += 16) {  // sub-block j = v0 / 16
+          int sub = 0;
+          for (int v = v0; v < v0 + 16; ++v) {
+            const int h = v / 128, g = (v % 128) / 32, l = v % 32, k = l / 4, i = l % 4;
+            const uint8_t ql = blk.ql[512 * h + 256 * (g % 2) + 32 * k + 4 * r + i];
+            const uint8_t qh = blk.qh[256 * h + 32 * k + 4 * r + i];
+            const int q = ((g < 2 ? ql : ql >> 4) & 0x0F) | (((qh >> (2 * g)) & 3) << 4);
+            sub += q * a[b].qs[v];
+          }
+          const int j = v0 / 16;
+          isum += blk.sc[8 * j + r] * sub;
+          osum += blk.sc[8 * j + r] * a[b].bsums[j];
+        }
+        acc[r] = std::fma(float(isum - 32 * osum), FP16ToF32(blk.d[r]) * a[b].d, acc[r]);
       }
     }
     for (int r = 0; r < kInterleave; ++r) out[t * kInterleave + r] = acc[r];
@@ -283,6 +341,7 @@ void RepackWeight(const MatMulWeight& src, WeightLayout layout, void* dst, Threa
       case DType::kQ4_1: RepackGroups<Q4_1Layout>(src, out, b, e); break;
       case DType::kQ8_0: RepackGroups<Q8_0Layout>(src, out, b, e); break;
       case DType::kQ4_K: RepackGroups<Q4_KLayout>(src, out, b, e); break;
+      case DType::kQ6_K: RepackGroups<Q6_KLayout>(src, out, b, e); break;
       default: SEEK_CHECK(false);
     }
   });
@@ -299,6 +358,7 @@ void DequantizeWeightRow(const MatMulWeight& w, int64_t row, float* out) {
     case DType::kQ4_1: return UnpackRow<Q4_1Layout>(w, row, out);
     case DType::kQ8_0: return UnpackRow<Q8_0Layout>(w, row, out);
     case DType::kQ4_K: return UnpackRow<Q4_KLayout>(w, row, out);
+    case DType::kQ6_K: return UnpackRow<Q6_KLayout>(w, row, out);
     default: SEEK_CHECK(false);
   }
 }
@@ -317,11 +377,15 @@ const GroupKernelSet* FindGroupKernelsRef(DType t) {
   static const GroupKernelSet kQ4_K = {
       ActKind::kQ8K, QuantizeActQ8KRefFn,
       {DotGroupQ4_KRef<1>, DotGroupQ4_KRef<2>, DotGroupQ4_KRef<3>, DotGroupQ4_KRef<4>}};
+  static const GroupKernelSet kQ6_K = {
+      ActKind::kQ8K, QuantizeActQ8KRefFn,
+      {DotGroupQ6_KRef<1>, DotGroupQ6_KRef<2>, DotGroupQ6_KRef<3>, DotGroupQ6_KRef<4>}};
   switch (t) {
     case DType::kQ4_0: return &kQ4_0;
     case DType::kQ4_1: return &kQ4_1;
     case DType::kQ8_0: return &kQ8_0;
     case DType::kQ4_K: return &kQ4_K;
+    case DType::kQ6_K: return &kQ6_K;
     default: return nullptr;
   }
 }

@@ -72,6 +72,21 @@ struct BlockQ4_Kx8 {
 };
 static_assert(sizeof(BlockQ4_Kx8) == 1184);
 
+// Q6_K (kInterleaved8): value v = 128 h + 32 g + l of a super-block (h = 0..1, g = 0..3, l = 4 k + i) is, as in
+// GGML, (ql nibble) | (2 qh bits) << 4 with ql[64 h + 32 (g % 2) + l] (low nibble for g < 2) and qh[32 h + l]
+// bits 2g..2g+1, scale scales[8 h + 2 g + l / 16]. Interleaved:
+//   ql[512 h + 256 (g % 2) + 32 k + 4 r + i] = row r's ql[64 h + 32 (g % 2) + 4 k + i]
+//   qh[256 h + 32 k + 4 r + i] = row r's qh[32 h + 4 k + i];  sc[8 j + r] = row r's scales[j]
+// Per token: isum_r = sum_j sc_jr * sum_l q_jr[l] a.qs[16 j + l] (q = 0..63), osum_r = sum_j sc_jr a.bsums[j],
+//   acc_r = fma(isum_r - 32 osum_r, d_r * a.d, acc_r)   (exact integers until the one fma)
+struct BlockQ6_Kx8 {
+  uint16_t d[8];
+  int8_t sc[128];
+  uint8_t ql[1024];
+  uint8_t qh[512];
+};
+static_assert(sizeof(BlockQ6_Kx8) == 1680);
+
 // True when `layout` is defined for type t (kRows: always).
 bool CanRepack(WeightLayout layout, DType t);
 // Bytes of an n_in x n_out matrix of type t in `layout` (CanRepack must hold).
