@@ -50,7 +50,11 @@ void MatMulAvx2(const MatMulWeight& w, const float* x, float* y, int64_t n_token
 
 // Q4_0 / Q4_1 / Q8_0 / Q4_K -> 8 rows interleaved (repack.h); the group kernels beat the row kernels for every
 // token count (no horizontal sums, one scale vector per 8 rows).
+// Q6_K has an interleaved layout and kernel too (tested), but they measured slower than its row kernel
+// (matmul_bench 2048x5632, 1 thread: GEMM 76 vs 83 GFLOP/s, GEMV 7.7 vs 10.7 GB/s: rebuilding 6-bit quants
+// from the interleaved nibble + 2-bit planes costs more than it saves), so it is not chosen.
 WeightLayout RepackLayoutAvx2(DType type, int64_t n_in, int64_t n_out) {
+  if (type == DType::kQ6_K) return WeightLayout::kRows;
   if (avx2::FindGroupKernels(type) && n_in % Traits(type).block_size == 0 && n_out >= kInterleave) return WeightLayout::kInterleaved8;
   return WeightLayout::kRows;
 }
