@@ -224,7 +224,10 @@ void RepackWeights(Model::Weights& w, const ModelConfig& config, const ModelSour
   ForEachTensor(config, w, [&](TensorSlot& slot) {
     TensorView* v = slot.view;
     if (slot.experts || slot.small_f32 || slot.n_dims != 2 || !v || !v->data) return;
-    if (v == &w.token_embd || v->data == w.token_embd.data) return;  // row lookups (tied output too)
+    // token_embd is read by row lookups only, unless the output is tied to it: then it is repacked once and
+    // both use the copy (EmbeddingRow reads any layout through DequantizeWeightRow).
+    const bool tied = w.output.data == w.token_embd.data;
+    if (!tied && v == &w.token_embd) return;
     if (slot.name.find("embed_tokens") != std::string::npos) return;  // DeepSeek MTP embedding
     if (v->layout != WeightLayout::kRows || v->ne[2] != 1 || v->ne[3] != 1) return;
     if (PreferredLayout(kernels, v->type, v->ne[0], v->ne[1]) == WeightLayout::kRows) return;
@@ -271,7 +274,7 @@ void RepackWeights(Model::Weights& w, const ModelConfig& config, const ModelSour
 
 void EmbeddingRow(const TensorView& token_embd, int32_t token, float* out) {
   SEEK_CHECK(token >= 0 && token < token_embd.ne[1]);
-  DequantizeRow(token_embd.type, token_embd.row(token), out, token_embd.ne[0]);
+  DequantizeWeightRow(token_embd, token, out);  // any layout (a tied token_embd may be repacked)
 }
 
 const float* F32Data(const TensorView& v) {

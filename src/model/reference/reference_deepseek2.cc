@@ -140,7 +140,7 @@ std::vector<float> ReferenceForwardDeepSeek2(const Model& model, std::span<const
 
   std::vector<float> x(static_cast<size_t>(n * D));  // [n][n_embd] residual streams
   for (int32_t p = 0; p < n; ++p)
-    DequantizeRow(W.token_embd.type, W.token_embd.row(tokens[size_t(p)]), &x[size_t(p * D)], D);
+    DequantizeWeightRow(W.token_embd, tokens[size_t(p)], &x[size_t(p * D)]);
 
   for (int32_t il = 0; il < c.n_layer; ++il) {
     const LayerWeights& l = W.layers[size_t(il)];

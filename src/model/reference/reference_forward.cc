@@ -140,7 +140,7 @@ std::vector<float> ReferenceForward(const Model& model, std::span<const int32_t>
 
   for (int32_t pos = 0; pos < n; ++pos) {
     const TensorView& emb = w.token_embd;
-    DequantizeRow(emb.type, emb.row(tokens[size_t(pos)]), x.data() + pos * dim, dim);
+    DequantizeWeightRow(emb, tokens[size_t(pos)], x.data() + pos * dim);
   }
 
   for (int32_t il = 0; il < c.n_layer; ++il) {
