@@ -1,9 +1,11 @@
 // MatMul micro-benchmark: GEMV (decode, 1 token) and GEMM (prefill, 64 tokens) per weight type on
 // TinyLlama-1.1B shapes (n_in x n_out: 2048x2048 attention, 2048x5632 gate/up, 5632x2048 down), for each
-// kernel table (scalar reference, avx2) on a 1-thread and a 2-thread pool (the target machine has 2 cores).
+// kernel table (scalar reference, avx2, and "avx2-repack" = avx2 on weights repacked as at load) on a 1-thread and a 2-thread pool (the target machine has 2 cores).
 //
 // Figures: GEMV reports bytes/s of weights streamed (decode is memory-bound: compare with the machine's
-// streaming-read bandwidth); GEMM reports FLOP/s (2 * n_in * n_out * n_tokens per call). GEMV cycles
+// streaming-read bandwidth, "read/t1", "read/t2"); gemv2/4/8 (2, 4, 8 tokens: speculative decoding and
+// continuous batching) report the same bytes/s, so a flat figure x n means the batch costs n times one token;
+// GEMM reports FLOP/s (2 * n_in * n_out * n_tokens per call). GEMV cycles
 // through enough copies of the weights (>= 3x a 32 MiB L3) that they stream from DRAM, as in a real model.
 //
 //   build/bench/matmul_bench --benchmark_filter='avx2' --benchmark_repetitions=5
@@ -18,6 +20,7 @@
 #include "core/half.h"
 #include "core/thread_pool.h"
 #include "kernels/dispatch.h"
+#include "kernels/matmul/repack.h"
 
 namespace seek {
 namespace {
@@ -72,24 +75,34 @@ struct Case {
   DType type;
   int64_t n_in, n_out, n_tokens;
   int threads;
+  bool repack = false;  // weights in the table's preferred layout (kernels/matmul/repack.h), as after loading
 };
 
 void Run(benchmark::State& state, Case c) {
   const size_t row_bytes = *RowBytes(c.type, c.n_in);
   const size_t bytes = row_bytes * size_t(c.n_out);
-  const size_t copies = c.n_tokens == 1 ? std::max<size_t>(1, kStreamBytes / bytes) : 1;
+  const size_t copies = c.n_tokens <= 8 ? std::max<size_t>(1, kStreamBytes / bytes) : 1;
   std::vector<std::vector<uint8_t>> w;
-  for (size_t i = 0; i < copies; ++i) w.push_back(RandomWeights(c.type, c.n_in, c.n_out, i + 1));
+  const WeightLayout layout =
+      c.repack ? PreferredLayout(*c.table, c.type, c.n_in, c.n_out) : WeightLayout::kRows;
+  for (size_t i = 0; i < copies; ++i) {
+    w.push_back(RandomWeights(c.type, c.n_in, c.n_out, i + 1));
+    if (layout != WeightLayout::kRows) {
+      std::vector<uint8_t> packed(RepackedBytes(layout, c.type, c.n_in, c.n_out));
+      RepackWeight(MatMulWeight{c.type, w.back().data(), row_bytes, c.n_in, c.n_out}, layout, packed.data(), nullptr);
+      w.back() = std::move(packed);
+    }
+  }
   std::vector<float> x(size_t(c.n_in * c.n_tokens)), y(size_t(c.n_out * c.n_tokens));
   for (size_t i = 0; i < x.size(); ++i) x[i] = float(int(i * 2654435761u % 2001) - 1000) / 1000.0f;
   size_t i = 0;
   for (auto _ : state) {
-    const MatMulWeight mw{c.type, w[i].data(), row_bytes, c.n_in, c.n_out};
+    const MatMulWeight mw{c.type, w[i].data(), row_bytes, c.n_in, c.n_out, layout};
     c.table->matmul(mw, x.data(), y.data(), c.n_tokens, &Pool(c.threads));
     benchmark::DoNotOptimize(y.data());
     i = (i + 1) % copies;
   }
-  if (c.n_tokens == 1) {
+  if (c.n_tokens <= 8) {
     state.SetBytesProcessed(int64_t(state.iterations()) * int64_t(bytes));
   } else {
     state.counters["FLOP/s"] = benchmark::Counter(2.0 * double(c.n_in * c.n_out * c.n_tokens),
@@ -97,21 +110,51 @@ void Run(benchmark::State& state, Case c) {
   }
 }
 
+// The plain streaming read the GEMVs are measured against: sums 64-bit words of the same bytes, split over
+// the pool like a GEMV.
+void Read(benchmark::State& state, int threads) {
+  std::vector<uint64_t> buf(kStreamBytes / 8, 1);
+  const int64_t chunk = 1 << 16;  // words per piece
+  const int64_t n = int64_t(buf.size()) / chunk;
+  std::vector<uint64_t> sums(static_cast<size_t>(n));
+  for (auto _ : state) {
+    Pool(threads).ParallelFor(n, [&](int64_t b, int64_t e, int) {
+      for (int64_t k = b; k < e; ++k) {
+        uint64_t s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+        const uint64_t* p = buf.data() + k * chunk;
+        for (int64_t j = 0; j < chunk; j += 4) s0 += p[j], s1 += p[j + 1], s2 += p[j + 2], s3 += p[j + 3];
+        sums[size_t(k)] = s0 + s1 + s2 + s3;
+      }
+    });
+    benchmark::DoNotOptimize(sums.data());
+  }
+  state.SetBytesProcessed(int64_t(state.iterations()) * int64_t(kStreamBytes));
+}
+
 int RegisterAll() {
+  for (int threads : {1, 2}) {
+    benchmark::RegisterBenchmark(("read/t" + std::to_string(threads)).c_str(), Read, threads)
+        ->Unit(benchmark::kMicrosecond)
+        ->UseRealTime();
+  }
   const DType types[] = {DType::kF32,  DType::kF16,  DType::kBF16, DType::kQ8_0, DType::kQ4_0, DType::kQ4_1,
                          DType::kQ5_0, DType::kQ5_1, DType::kQ4_K, DType::kQ5_K, DType::kQ6_K};
   const int64_t shapes[][2] = {{2048, 2048}, {2048, 5632}, {5632, 2048}};
-  for (const char* isa : {"avx2", "scalar"}) {
-    const KernelTable* table = FindKernels(isa);
+  for (const char* isa_name : {"avx2-repack", "avx2", "scalar"}) {
+    const std::string isa = isa_name;
+    const bool repack = isa == "avx2-repack";
+    const KernelTable* table = FindKernels(repack ? "avx2" : isa);
     if (!table) continue;
     for (DType t : types) {
       for (const auto& s : shapes) {
-        for (int64_t n_tokens : {int64_t(1), kPrefillTokens}) {
+        for (int64_t n_tokens : {int64_t(1), int64_t(2), int64_t(4), int64_t(8), kPrefillTokens}) {
           for (int threads : {1, 2}) {
-            const std::string name = std::string(n_tokens == 1 ? "gemv/" : "gemm/") + isa + "/" + DTypeName(t) +
+            const std::string name = (n_tokens == 1 ? "gemv/" : n_tokens <= 8 ? "gemv" + std::to_string(n_tokens) + "/"
+                                                                              : std::string("gemm/")) +
+                                     isa + "/" + DTypeName(t) +
                                      "/" + std::to_string(s[0]) + "x" + std::to_string(s[1]) + "/t" +
                                      std::to_string(threads);
-            auto* b = benchmark::RegisterBenchmark(name.c_str(), Run, Case{table, t, s[0], s[1], n_tokens, threads})
+            auto* b = benchmark::RegisterBenchmark(name.c_str(), Run, Case{table, t, s[0], s[1], n_tokens, threads, repack})
                           ->Unit(benchmark::kMicrosecond);
             // One thread: rates from CPU time, robust on a shared machine. Two: wall time (the workers' CPU
             // time is not visible to the benchmark).

@@ -89,6 +89,12 @@ int Info(const InfoOptions& o) {
               model->chat_template().empty() ? "none" : StrFormat("%zu characters", model->chat_template().size()).c_str());
   std::printf("memory at %d tokens of context:\n", n_ctx);
   std::printf("  weights       %s (mmap'd from the file, shared, not copied)\n", Bytes(weight_bytes).c_str());
+  {
+    const auto& w = model->weights();
+    std::printf("  repacked      %s in %d tensors copied into kernel layouts (SEEK_REPACK=0: none); %s left "
+                "mmap'd\n", Bytes(double(w.repacked_bytes)).c_str(), w.n_repacked,
+                Bytes(double(weight_bytes > w.repacked_released ? weight_bytes - w.repacked_released : 0)).c_str());
+  }
   std::printf("  KV cache      %s (%zu bytes per token)\n", Bytes(kv).c_str(), model->kv_bytes_per_token());
   std::printf("  scratch       about %s\n", Bytes(scratch).c_str());
   std::printf("  total         about %s\n", Bytes(weight_bytes + kv + scratch).c_str());

@@ -12,6 +12,14 @@ namespace seek {
 
 constexpr int kMaxDims = 4;
 
+// How a weight matrix's bytes are arranged. kRows: GGML order, ne[1] rows of ne[0] elements one after another
+// (row(i) is valid). Other values are kernel-specific interleaved layouts made after loading by
+// kernels/matmul/repack.h; only MatMul and DequantizeWeightRow (kernels/matmul/repack.h) read them.
+enum class WeightLayout : uint8_t {
+  kRows = 0,
+  kInterleaved8 = 1,  // 8 rows interleaved per 32-value block (Q4_0, Q4_1, Q8_0): kernels/matmul/repack.h
+};
+
 struct TensorView {
   std::string name;
   DType type = DType::kF32;
@@ -19,6 +27,7 @@ struct TensorView {
   int64_t ne[kMaxDims] = {1, 1, 1, 1};  // unused dims are 1
   const void* data = nullptr;
   size_t nbytes = 0;
+  WeightLayout layout = WeightLayout::kRows;  // row() / row_bytes() describe the kRows layout only
 
   int64_t nelements() const { return ne[0] * ne[1] * ne[2] * ne[3]; }
   int64_t rows() const { return ne[1] * ne[2] * ne[3]; }

@@ -21,7 +21,13 @@ struct KernelTable {
   const char* name;  // "scalar", "avx2"
   // y = W x; handles every type CanDequantize accepts (types without a fast kernel use the reference).
   MatMulFn matmul;
+  // The layout this table wants a matmul weight of this type and shape repacked to after loading
+  // (kernels/matmul/repack.h); null or kRows = leave it as is. matmul accepts every layout in any table.
+  WeightLayout (*repack_layout)(DType type, int64_t n_in, int64_t n_out);
 };
+
+// t.repack_layout(type, n_in, n_out), or kRows when the table repacks nothing.
+WeightLayout PreferredLayout(const KernelTable& t, DType type, int64_t n_in, int64_t n_out);
 
 // The table in use (chosen on first call from SEEK_ISA and the CPU features, then fixed).
 const KernelTable& ActiveKernels();

@@ -1,10 +1,18 @@
 #include "model/weights.h"
 
+#include <sys/mman.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cstdlib>
+#include <cstring>
+#include <unordered_map>
 #include <unordered_set>
 
 #include "core/error.h"
 #include "core/log.h"
+#include "kernels/dispatch.h"
+#include "kernels/matmul/repack.h"
 #include "kernels/quant/quant.h"
 #include "formats/model_source.h"
 
@@ -201,15 +209,72 @@ std::unique_ptr<Model::Weights> BindWeights(const ModelConfig& config, const Mod
     w->output = w->token_embd;  // tied embeddings
   }
   if (config.arch == ModelArch::kDeepSeek2) FinishDeepSeek2Weights(config, *w, source.path());
+  RepackWeights(*w, config, source);
   for (const TensorView& t : source.tensors()) {
     if (!used.count(t.name)) SEEK_LOG_DEBUG("%s: tensor %s is not used", file, t.name.c_str());
   }
   return w;
 }
 
+void RepackWeights(Model::Weights& w, const ModelConfig& config, const ModelSource& source) {
+  const char* env = std::getenv("SEEK_REPACK");
+  if (env && std::strcmp(env, "0") == 0) return;
+  const KernelTable& kernels = ActiveKernels();
+  std::vector<TensorView*> todo;
+  ForEachTensor(config, w, [&](TensorSlot& slot) {
+    TensorView* v = slot.view;
+    if (slot.experts || slot.small_f32 || slot.n_dims != 2 || !v || !v->data) return;
+    // token_embd is read by row lookups only, unless the output is tied to it: then it is repacked once and
+    // both use the copy (EmbeddingRow reads any layout through DequantizeWeightRow).
+    const bool tied = w.output.data == w.token_embd.data;
+    if (!tied && v == &w.token_embd) return;
+    if (slot.name.find("embed_tokens") != std::string::npos) return;  // DeepSeek MTP embedding
+    if (v->layout != WeightLayout::kRows || v->ne[2] != 1 || v->ne[3] != 1) return;
+    if (PreferredLayout(kernels, v->type, v->ne[0], v->ne[1]) == WeightLayout::kRows) return;
+    todo.push_back(v);
+  });
+  if (todo.empty()) return;
+  ThreadPool pool(ThreadPool::HardwareThreads());
+  const size_t page = size_t(::sysconf(_SC_PAGESIZE));
+  std::unordered_map<const void*, TensorView> done;  // source data -> repacked view (shared views)
+  for (TensorView* v : todo) {
+    if (auto it = done.find(v->data); it != done.end()) {
+      v->data = it->second.data, v->nbytes = it->second.nbytes, v->layout = it->second.layout;
+      continue;
+    }
+    const MatMulWeight src = AsMatMulWeight(*v);
+    const WeightLayout layout = PreferredLayout(kernels, v->type, src.n_in, src.n_out);
+    const size_t bytes = RepackedBytes(layout, v->type, src.n_in, src.n_out);
+    std::unique_ptr<uint8_t[]> buffer(new uint8_t[bytes + 64]);  // not zeroed: RepackWeight writes it all
+    auto* dst = reinterpret_cast<uint8_t*>((reinterpret_cast<uintptr_t>(buffer.get()) + 63) & ~uintptr_t(63));
+    RepackWeight(src, layout, dst, &pool);
+    const void* old = v->data;
+    // Release the file pages of the source (a MAP_SHARED read-only mapping: a later read would simply fault
+    // them back in from the file). Heap copies (FP8, derived MLA) are left alone.
+    const TensorView* in_file = source.FindTensor(v->name);
+    if (in_file && in_file->data == old) {
+      const auto begin = (reinterpret_cast<uintptr_t>(old) + page - 1) & ~uintptr_t(page - 1);
+      const auto end = (reinterpret_cast<uintptr_t>(old) + v->nbytes) & ~uintptr_t(page - 1);
+      if (end > begin) {
+        ::madvise(reinterpret_cast<void*>(begin), end - begin, MADV_DONTNEED);
+        w.repacked_released += end - begin;
+      }
+    }
+    v->data = dst;
+    v->nbytes = bytes;
+    v->layout = layout;
+    w.owned_bytes.push_back(std::move(buffer));
+    w.n_repacked++;
+    w.repacked_bytes += bytes;
+    done[old] = *v;
+  }
+  SEEK_LOG_DEBUG("repacked %d tensors (%.1f MiB) for the %s kernels", w.n_repacked, w.repacked_bytes / 1048576.0,
+                 kernels.name);
+}
+
 void EmbeddingRow(const TensorView& token_embd, int32_t token, float* out) {
   SEEK_CHECK(token >= 0 && token < token_embd.ne[1]);
-  DequantizeRow(token_embd.type, token_embd.row(token), out, token_embd.ne[0]);
+  DequantizeWeightRow(token_embd, token, out);  // any layout (a tied token_embd may be repacked)
 }
 
 const float* F32Data(const TensorView& v) {

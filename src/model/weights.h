@@ -85,8 +85,13 @@ struct Model::Weights {
 
   // Fp32 copies of small tensors that were not fp32 in the file.
   std::vector<std::unique_ptr<float[]>> owned;
-  // Other load-time products: FP8 weights dequantized with their block scales (bf16), derived MLA matrices.
+  // Other load-time products: FP8 weights dequantized with their block scales (bf16), derived MLA matrices,
+  // weights repacked for the kernels (RepackWeights).
   std::vector<std::unique_ptr<uint8_t[]>> owned_bytes;
+  // RepackWeights: matmul weights moved into kernel layouts (owned memory; their mmap'd pages released).
+  int n_repacked = 0;
+  uint64_t repacked_bytes = 0;    // bytes of the repacked copies
+  uint64_t repacked_released = 0;  // bytes of the file mapping they replaced (madvise'd away)
 };
 
 // How the visitor sees one tensor.
@@ -111,6 +116,12 @@ void ForEachTensor(const ModelConfig& config, Model::Weights& weights,
 // Binds all weights of `config` from `source`. Throws seek::Error ("model.gguf: missing tensor
 // blk.3.attn_k.weight", "...: tensor blk.0.attn_q.weight has shape [64, 32], expected [64, 64]", ...).
 std::unique_ptr<Model::Weights> BindWeights(const ModelConfig& config, const ModelSource& source);
+
+// Repacks every 2-D matmul weight (not stacked experts; token_embd only when the output is tied to it) into the layout the
+// active kernel table prefers (kernels/matmul/repack.h), multithreaded, and releases the mmap'd source pages
+// (MADV_DONTNEED) so the repacked copy is the only one resident. SEEK_REPACK=0 turns it off. Called by
+// BindWeights.
+void RepackWeights(Model::Weights& weights, const ModelConfig& config, const ModelSource& source);
 
 // out[n_embd] = row `token` of the embedding table, dequantized.
 void EmbeddingRow(const TensorView& token_embd, int32_t token, float* out);

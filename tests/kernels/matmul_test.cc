@@ -24,6 +24,7 @@
 #include "kernels/dispatch.h"
 #include "kernels/matmul/act_quant.h"
 #include "kernels/matmul/avx2_kernels.h"
+#include "kernels/matmul/repack.h"
 #include "kernels/quant/quant.h"
 #include "kernels/ref/matmul.h"
 
@@ -125,11 +126,20 @@ struct Shape {
 };
 
 // Returns the number of outputs of `table` outside the budget against MatMulRef.
+// w_test is repacked to `layout` first (kernels/matmul/repack.h) unless that is kRows.
 int CountOverBudget(const KernelTable& table, const TypeCase& tc, const Shape& s, int threads,
-                    const std::vector<uint8_t>& w_ref, const std::vector<uint8_t>& w_test, bool report = true) {
+                    const std::vector<uint8_t>& w_ref, const std::vector<uint8_t>& w_test, bool report = true,
+                    WeightLayout layout = WeightLayout::kRows) {
   const size_t row_bytes = *RowBytes(tc.type, s.n_in);
   MatMulWeight ref{tc.type, w_ref.data(), row_bytes, s.n_in, s.n_out};
   MatMulWeight test{tc.type, w_test.data(), row_bytes, s.n_in, s.n_out};
+  std::vector<uint8_t> packed;
+  if (layout != WeightLayout::kRows) {
+    packed.resize(RepackedBytes(layout, tc.type, s.n_in, s.n_out));
+    RepackWeight(test, layout, packed.data(), nullptr);
+    test.data = packed.data();
+    test.layout = layout;
+  }
   const std::vector<float> x = RandomActivations(s.n_in, s.n_tokens, 7);
   std::vector<float> wf(size_t(s.n_in * s.n_out));
   for (int64_t o = 0; o < s.n_out; ++o) DequantizeRow(tc.type, w_ref.data() + o * row_bytes, wf.data() + o * s.n_in, s.n_in);
@@ -231,6 +241,112 @@ TEST(MatMulKernels, BatchAndThreadInvariant) {
         for (int64_t o = 0; o < n_out; ++o) ASSERT_EQ(batch[size_t(t * n_out + o)], single[size_t(o)]) << t << "," << o;
       }
     }
+  }
+}
+
+// ---- repacked layouts (kernels/matmul/repack.h) ----
+
+const TypeCase kRepackTypes[] = {{DType::kQ4_0, 32}, {DType::kQ4_1, 32}, {DType::kQ8_0, 32}, {DType::kQ4_K, 256},
+                                 {DType::kQ6_K, 256}};
+
+// Every table computes a repacked weight (the scalar table through the scalar twins) within the same budget
+// as the row kernels; n_out not a multiple of 8 (padded last group), n_tokens 1..9 and larger.
+TEST(RepackedMatMul, EveryTableMatchesReference) {
+  const Shape shapes[] = {{256, 1, 1},  {256, 8, 2},  {512, 17, 3},  {96, 33, 4},  {768, 5, 5}, {256, 40, 6},
+                          {512, 67, 7}, {160, 9, 8},  {256, 24, 9},  {512, 67, 33}, {256, 19, 65}};
+  for (const KernelTable* table : Tables()) {
+    for (const TypeCase& tc : kRepackTypes) {
+      for (const Shape& s0 : shapes) {
+        Shape s = s0;
+        if (s.n_in % tc.act_block) s.n_in = (s.n_in / tc.act_block + 1) * tc.act_block;  // Q4_K: 256
+        for (int threads : {1, 2}) {
+          SCOPED_TRACE(testing::Message() << table->name << " " << DTypeName(tc.type) << " n_in=" << s.n_in
+                                          << " n_out=" << s.n_out << " n_tokens=" << s.n_tokens
+                                          << " threads=" << threads);
+          const std::vector<uint8_t> w = RandomWeights(tc.type, s.n_in, s.n_out, uint32_t(s.n_out * 17 + s.n_in));
+          EXPECT_EQ(CountOverBudget(*table, tc, s, threads, w, w, true, WeightLayout::kInterleaved8), 0);
+        }
+      }
+    }
+  }
+}
+
+TEST(RepackedMatMul, BudgetCatchesWrongScale) {
+  const Shape s{512, 24, 3};
+  for (const TypeCase& tc : kRepackTypes) {
+    const std::vector<uint8_t> w = RandomWeights(tc.type, s.n_in, s.n_out, 5);
+    std::vector<uint8_t> wrong = w;
+    const size_t d_off = tc.type == DType::kQ6_K ? 208 : 0;
+    for (size_t off = 0; off < wrong.size(); off += Traits(tc.type).type_size) {
+      uint16_t h;
+      std::memcpy(&h, wrong.data() + off + d_off, 2);
+      PutHalf(wrong.data() + off + d_off, FP16ToF32(h) * 1.25f);
+    }
+    for (const KernelTable* table : Tables()) {
+      SCOPED_TRACE(testing::Message() << table->name << " " << DTypeName(tc.type));
+      EXPECT_GT(CountOverBudget(*table, tc, s, 1, w, wrong, false, WeightLayout::kInterleaved8),
+                int(s.n_out * s.n_tokens) / 2);
+    }
+  }
+}
+
+// Repacking loses nothing: every row dequantizes to the same values as before.
+TEST(RepackedMatMul, DequantizeWeightRowRoundTrip) {
+  for (const TypeCase& tc : kRepackTypes) {
+    const int64_t n_in = 512, n_out = 13;
+    const std::vector<uint8_t> w = RandomWeights(tc.type, n_in, n_out, 8);
+    const MatMulWeight plain{tc.type, w.data(), *RowBytes(tc.type, n_in), n_in, n_out};
+    std::vector<uint8_t> packed(RepackedBytes(WeightLayout::kInterleaved8, tc.type, n_in, n_out));
+    ThreadPool pool(2);
+    RepackWeight(plain, WeightLayout::kInterleaved8, packed.data(), &pool);
+    MatMulWeight rw = plain;
+    rw.data = packed.data();
+    rw.layout = WeightLayout::kInterleaved8;
+    std::vector<float> a(static_cast<size_t>(n_in)), b(static_cast<size_t>(n_in));
+    for (int64_t o = 0; o < n_out; ++o) {
+      DequantizeWeightRow(plain, o, a.data());
+      DequantizeWeightRow(rw, o, b.data());
+      ASSERT_EQ(0, std::memcmp(a.data(), b.data(), a.size() * sizeof(float))) << DTypeName(tc.type) << " row " << o;
+    }
+  }
+}
+
+// The AVX2 group kernels agree with their scalar twins bit for bit, and y[t] does not depend on n_tokens or
+// the thread count.
+TEST(RepackedMatMul, Avx2MatchesScalarTwinAndInvariant) {
+  for (const TypeCase& tc : kRepackTypes) {
+    const int64_t n_in = 512, n_out = 37, n_tokens = 11;
+    const std::vector<uint8_t> w = RandomWeights(tc.type, n_in, n_out, 3);
+    const MatMulWeight plain{tc.type, w.data(), *RowBytes(tc.type, n_in), n_in, n_out};
+    std::vector<uint8_t> packed(RepackedBytes(WeightLayout::kInterleaved8, tc.type, n_in, n_out));
+    RepackWeight(plain, WeightLayout::kInterleaved8, packed.data(), nullptr);
+    MatMulWeight rw = plain;
+    rw.data = packed.data();
+    rw.layout = WeightLayout::kInterleaved8;
+    const std::vector<float> x = RandomActivations(n_in, n_tokens, 4);
+    ThreadPool pool2(2);
+    std::vector<float> ref(size_t(n_out * n_tokens));
+    MatMulInterleaved8(*FindGroupKernelsRef(tc.type), rw, x.data(), ref.data(), n_tokens, &pool2);
+    for (const KernelTable* table : Tables()) {
+      SCOPED_TRACE(testing::Message() << table->name << " " << DTypeName(tc.type));
+      std::vector<float> batch(size_t(n_out * n_tokens)), single(static_cast<size_t>(n_out));
+      table->matmul(rw, x.data(), batch.data(), n_tokens, &pool2);
+      EXPECT_EQ(0, std::memcmp(batch.data(), ref.data(), batch.size() * sizeof(float)));
+      for (int64_t t = 0; t < n_tokens; ++t) {
+        table->matmul(rw, x.data() + t * n_in, single.data(), 1, nullptr);
+        for (int64_t o = 0; o < n_out; ++o) ASSERT_EQ(batch[size_t(t * n_out + o)], single[size_t(o)]) << t << "," << o;
+      }
+    }
+  }
+}
+
+TEST(RepackedMatMul, TablesChooseLayouts) {
+  EXPECT_EQ(PreferredLayout(ScalarKernels(), DType::kQ4_0, 256, 64), WeightLayout::kRows);
+  if (const KernelTable* t = FindKernels("avx2")) {
+    for (DType type : {DType::kQ4_0, DType::kQ4_1, DType::kQ8_0, DType::kQ4_K})
+      EXPECT_EQ(PreferredLayout(*t, type, 256, 64), WeightLayout::kInterleaved8) << DTypeName(type);
+    EXPECT_EQ(PreferredLayout(*t, DType::kQ6_K, 256, 64), WeightLayout::kRows);  // measured slower
+    EXPECT_EQ(PreferredLayout(*t, DType::kF16, 256, 64), WeightLayout::kRows);
   }
 }
 

@@ -11,6 +11,10 @@
 #include "kernels/matmul/act_quant.h"
 #include "kernels/matmul/row_kernels.h"
 
+namespace seek {
+struct GroupKernelSet;  // kernels/matmul/repack.h
+}
+
 namespace seek::avx2 {
 
 #if defined(__x86_64__)
@@ -20,6 +24,8 @@ const RowKernelSet* FindLegacyRowKernels(DType t);
 const RowKernelSet* FindKQuantRowKernels(DType t);
 // Row kernels for F32, F16, BF16 (float_avx2.cc); null for other types.
 const RowKernelSet* FindFloatRowKernels(DType t);
+// Group kernels over WeightLayout::kInterleaved8 for Q4_0, Q4_1, Q8_0 (interleaved_avx2.cc); null otherwise.
+const GroupKernelSet* FindGroupKernels(DType t);
 
 // AVX2 twins of QuantizeActQ8x32Ref / QuantizeActQ8KRef (bit-identical results); out is ActQ8x32* /
 // BlockQ8_K*.

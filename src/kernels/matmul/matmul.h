@@ -22,6 +22,7 @@ struct MatMulWeight {
   size_t row_bytes = 0;  // bytes of one row of n_in elements
   int64_t n_in = 0;      // ne[0]
   int64_t n_out = 0;     // ne[1]
+  WeightLayout layout = WeightLayout::kRows;  // kInterleaved8: data is in the repacked layout (repack.h)
 };
 
 // A 2-D weight view as a MatMulWeight (SEEK_CHECK: 2-D, i.e. ne[2] == ne[3] == 1).

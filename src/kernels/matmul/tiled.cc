@@ -19,22 +19,12 @@ size_t ActRowBytes(ActKind act, int64_t n_in) {
 
 namespace {
 
-// Runs fn(begin, end) over [0, n) on the pool, or inline without one.
-template <class Fn>
-void Parallel(ThreadPool* pool, int64_t n, int64_t grain, const Fn& fn) {
-  if (pool && pool->size() > 1 && n > grain) {
-    pool->ParallelFor(n, [&](int64_t b, int64_t e, int) { fn(b, e); }, grain);
-  } else {
-    fn(0, n);
-  }
-}
-
 // Output rows [begin, end) for all tokens: token tiles outermost (activations of a tile stay in L2), then
 // rows (a weight row stays in L1 while it meets the tile's tokens in groups of up to 4).
 void RowsTiled(const RowKernelSet& k, const MatMulWeight& w, const uint8_t* act, size_t act_stride, float* y,
                int64_t n_tokens, int64_t begin, int64_t end) {
   const auto* base = static_cast<const uint8_t*>(w.data);
-  const int64_t tile = std::max<int64_t>(4, int64_t(kActTileBytes / std::max<size_t>(act_stride, 1)) / 4 * 4);
+  const int64_t tile = TokenTile(act_stride);
   for (int64_t t0 = 0; t0 < n_tokens; t0 += tile) {
     const int64_t t1 = std::min(n_tokens, t0 + tile);
     for (int64_t o = begin; o < end; ++o) {
@@ -48,22 +38,33 @@ void RowsTiled(const RowKernelSet& k, const MatMulWeight& w, const uint8_t* act,
 
 }  // namespace
 
+const uint8_t* QuantizeActivations(ActKind kind, ActQuantFn quantize, const float* x, int64_t n_in,
+                                   int64_t n_tokens, ThreadPool* pool, size_t* stride) {
+  if (kind == ActKind::kF32) {
+    *stride = size_t(n_in) * sizeof(float);
+    return reinterpret_cast<const uint8_t*>(x);
+  }
+  // [n_tokens][ActRowBytes] quantized activations, owned by the calling thread, reused across calls.
+  thread_local std::vector<uint8_t> buffer;
+  const size_t act_stride = ActRowBytes(kind, n_in);
+  buffer.resize(act_stride * size_t(n_tokens));
+  uint8_t* q = buffer.data();
+  Parallel(pool, n_tokens, 1, [&](int64_t b, int64_t e) {
+    for (int64_t t = b; t < e; ++t) quantize(x + t * n_in, q + t * act_stride, n_in);
+  });
+  *stride = act_stride;
+  return q;
+}
+
+int64_t TokenTile(size_t act_stride) {
+  return std::max<int64_t>(4, int64_t(kActTileBytes / std::max<size_t>(act_stride, 1)) / 4 * 4);
+}
+
 void MatMulTiled(const RowKernelSet& k, const MatMulWeight& w, const float* x, float* y, int64_t n_tokens,
                  ThreadPool* pool) {
   if (n_tokens <= 0 || w.n_out <= 0) return;
-  const uint8_t* act = reinterpret_cast<const uint8_t*>(x);
-  size_t act_stride = size_t(w.n_in) * sizeof(float);
-  if (k.act != ActKind::kF32) {
-    // [n_tokens][ActRowBytes] quantized activations, owned by the calling thread, reused across calls.
-    thread_local std::vector<uint8_t> buffer;
-    act_stride = ActRowBytes(k.act, w.n_in);
-    buffer.resize(act_stride * size_t(n_tokens));
-    uint8_t* q = buffer.data();
-    Parallel(pool, n_tokens, 1, [&](int64_t b, int64_t e) {
-      for (int64_t t = b; t < e; ++t) k.quantize(x + t * w.n_in, q + t * act_stride, w.n_in);
-    });
-    act = q;
-  }
+  size_t act_stride = 0;
+  const uint8_t* act = QuantizeActivations(k.act, k.quantize, x, w.n_in, n_tokens, pool, &act_stride);
   // 16 rows = one 64-byte line of y per token: threads never share a cache line of the output.
   Parallel(pool, w.n_out, 16, [&](int64_t b, int64_t e) { RowsTiled(k, w, act, act_stride, y, n_tokens, b, e); });
 }

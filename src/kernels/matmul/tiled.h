@@ -14,6 +14,23 @@ namespace seek {
 // leaving room for the weight rows passing through.
 constexpr size_t kActTileBytes = 256 * 1024;
 
+// Runs fn(begin, end) over [0, n) on the pool in grain-aligned chunks, or inline without one.
+template <class Fn>
+void Parallel(ThreadPool* pool, int64_t n, int64_t grain, const Fn& fn) {
+  if (pool && pool->size() > 1 && n > grain) {
+    pool->ParallelFor(n, [&](int64_t b, int64_t e, int) { fn(b, e); }, grain);
+  } else {
+    fn(0, n);
+  }
+}
+
+// x [n_tokens][n_in] in activation form `kind` (kF32: x itself); the result lives in a thread-local buffer of
+// the calling thread until its next call. *stride = bytes per token.
+const uint8_t* QuantizeActivations(ActKind kind, ActQuantFn quantize, const float* x, int64_t n_in,
+                                   int64_t n_tokens, ThreadPool* pool, size_t* stride);
+// Tokens per tile for activations of act_stride bytes per token (a multiple of 4, at least 4).
+int64_t TokenTile(size_t act_stride);
+
 void MatMulTiled(const RowKernelSet& kernels, const MatMulWeight& w, const float* x, float* y, int64_t n_tokens,
                  ThreadPool* pool);
 

@@ -31,7 +31,7 @@ void MatMulRows(const MatMulWeight& w, const float* x, float* y, int64_t n_token
 }  // namespace
 
 void MatMulRef(const MatMulWeight& w, const float* x, float* y, int64_t n_tokens, ThreadPool* pool) {
-  SEEK_CHECK(CanDequantize(w.type));
+  SEEK_CHECK(CanDequantize(w.type) && w.layout == WeightLayout::kRows);
   if (n_tokens <= 0 || w.n_out <= 0) return;
   auto work = [&](int64_t begin, int64_t end, int) { MatMulRows(w, x, y, n_tokens, begin, end); };
   // Grain of 16 rows keeps chunk boundaries away from each other's cache lines in y.

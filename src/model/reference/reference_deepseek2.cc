@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "core/error.h"
+#include "kernels/matmul/repack.h"
 #include "kernels/quant/quant.h"
 #include "model/blocks/rope.h"
 #include "model/model.h"
@@ -33,7 +34,7 @@ Mat Load(const TensorView& t) {
   m.n_in = t.ne[0];
   m.n_out = t.rows();
   m.w.resize(static_cast<size_t>(m.n_in * m.n_out));
-  for (int64_t o = 0; o < m.n_out; ++o) DequantizeRow(t.type, t.row(o), m.w.data() + o * m.n_in, m.n_in);
+  for (int64_t o = 0; o < m.n_out; ++o) DequantizeWeightRow(t, o, m.w.data() + o * m.n_in);
   return m;
 }
 
@@ -139,7 +140,7 @@ std::vector<float> ReferenceForwardDeepSeek2(const Model& model, std::span<const
 
   std::vector<float> x(static_cast<size_t>(n * D));  // [n][n_embd] residual streams
   for (int32_t p = 0; p < n; ++p)
-    DequantizeRow(W.token_embd.type, W.token_embd.row(tokens[size_t(p)]), &x[size_t(p * D)], D);
+    DequantizeWeightRow(W.token_embd, tokens[size_t(p)], &x[size_t(p * D)]);
 
   for (int32_t il = 0; il < c.n_layer; ++il) {
     const LayerWeights& l = W.layers[size_t(il)];
@@ -230,7 +231,7 @@ std::vector<float> ReferenceForwardDeepSeek2(const Model& model, std::span<const
   std::vector<std::vector<float>> normed;
   for (int32_t p = 0; p < n; ++p) normed.push_back(Norm(&x[size_t(p * D)], W.output_norm, D, c.norm_eps));
   for (int64_t o = 0; o < c.n_vocab; ++o) {
-    DequantizeRow(W.output.type, W.output.row(o), row.data(), D);
+    DequantizeWeightRow(W.output, o, row.data());
     for (int32_t p = 0; p < n; ++p)
       logits[size_t(p) * c.n_vocab + o] = float(Dot(row.data(), normed[size_t(p)].data(), D));
   }

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "core/error.h"
+#include "kernels/matmul/repack.h"
 #include "kernels/quant/quant.h"
 #include "model/blocks/rope.h"
 #include "model/model.h"
@@ -33,7 +34,7 @@ void Dequantize(const TensorView& t, DenseMatrix& m) {
   m.n_in = t.ne[0];
   m.n_out = t.ne[1];
   m.w.resize(size_t(m.n_in * m.n_out));
-  for (int64_t o = 0; o < m.n_out; ++o) DequantizeRow(t.type, t.row(o), m.w.data() + o * m.n_in, m.n_in);
+  for (int64_t o = 0; o < m.n_out; ++o) DequantizeWeightRow(t, o, m.w.data() + o * m.n_in);
 }
 
 double RefDot(const float* a, const float* b, int64_t n) {
@@ -139,7 +140,7 @@ std::vector<float> ReferenceForward(const Model& model, std::span<const int32_t>
 
   for (int32_t pos = 0; pos < n; ++pos) {
     const TensorView& emb = w.token_embd;
-    DequantizeRow(emb.type, emb.row(tokens[size_t(pos)]), x.data() + pos * dim, dim);
+    DequantizeWeightRow(emb, tokens[size_t(pos)], x.data() + pos * dim);
   }
 
   for (int32_t il = 0; il < c.n_layer; ++il) {
@@ -205,7 +206,7 @@ std::vector<float> ReferenceForward(const Model& model, std::span<const int32_t>
     RefRmsNorm(x.data() + pos * dim, w.output_norm, normed.data() + pos * dim, dim, c.norm_eps);
   std::vector<float> row(static_cast<size_t>(dim));
   for (int64_t o = 0; o < c.n_vocab; ++o) {
-    DequantizeRow(w.output.type, w.output.row(o), row.data(), dim);
+    DequantizeWeightRow(w.output, o, row.data());
     for (int32_t pos = 0; pos < n; ++pos)
       logits[size_t(pos) * c.n_vocab + o] = float(RefDot(row.data(), normed.data() + pos * dim, dim));
   }

@@ -1,0 +1,120 @@
+// Repacked weight layouts for register-blocked micro-kernels, made once after loading (model/weights.cc calls
+// RepackWeight for every 2-D matmul weight the active kernel table wants repacked; SEEK_REPACK=0 disables it).
+//
+// WeightLayout::kInterleaved8 (Q4_0, Q4_1, Q8_0): rows are taken 8 at a time ("groups"); a group stores, for
+// each 32-value block b of its rows, one interleaved block holding the 8 rows' block b:
+//
+//   group g = rows 8g .. 8g+7:  [n_in / 32] x BlockQ4_0x8 / BlockQ4_1x8 / BlockQ8_0x8   (contiguous)
+//   groups one after another; the last group is padded with zero rows (scale 0) when n_out % 8 != 0.
+//
+// Inside a block, "step" s (0..7) means the 4 values 4s .. 4s+3 of the 32. A step's 32 bytes hold 4 values of
+// each of the 8 rows (byte 4r + i = row r, value 4s + i), so one broadcast of the activation's 4 bytes of
+// step s and one vpmaddubsw give the partial dot products of all 8 rows at once: the int32 lanes of the
+// result ARE the 8 rows, no horizontal adds, and the scales of the 8 rows are one fp16 vector.
+//   Q8_0x8:  qs[32 s + 4 r + i] = row r's qs[4 s + i]                      (8 steps of 32 bytes)
+//   Q4_x8:   qs[32 k + 4 r + i] = row r's qs[4 k + i], k = 0..3           (4 vectors of 32 bytes)
+//            so the low nibbles of vector k are step k (values 4k..4k+3) and its high nibbles step k + 4
+//            (values 16 + 4k ..), GGML's nibble order: unpacking is one AND and one shift + AND per 2 steps.
+// Approach follows llama.cpp's CPU "repack" of Q4_0 into interleaved blocks (ggml-cpu/repack.cpp,
+// block_q4_0x8 and its AVX2 gemv); the layout details and the code here are our own.
+//
+// Per token and block, with a = the ActQ8x32 activation block and isum_r = sum_j q_r[j] * a.qs[j] (exact):
+//   Q4_0: acc_r = fma(isum_r, d_r * a.d, acc_r); acc_r = fma(-8 d_r, a.s, acc_r)   (q unsigned 0..15)
+//   Q4_1: acc_r = fma(isum_r, d_r * a.d, acc_r); acc_r = fma(m_r, a.s, acc_r)
+//   Q8_0: acc_r = fma(isum_r, d_r * a.d, acc_r)
+// in this order for every block, one accumulator per row and token: the scalar twins here and the AVX2
+// kernels (interleaved_avx2.cc) agree bit for bit, and y[t] does not depend on n_tokens or threads.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+
+#include "core/thread_pool.h"
+#include "kernels/matmul/matmul.h"
+#include "kernels/matmul/row_kernels.h"
+
+namespace seek {
+
+constexpr int kInterleave = 8;  // rows per group of WeightLayout::kInterleaved8
+
+struct BlockQ4_0x8 {
+  uint16_t d[8];     // fp16 scale of each row
+  uint8_t qs[128];   // see the header comment
+};
+static_assert(sizeof(BlockQ4_0x8) == 144);
+
+struct BlockQ4_1x8 {
+  uint16_t d[8];
+  uint16_t m[8];     // fp16 min of each row
+  uint8_t qs[128];
+};
+static_assert(sizeof(BlockQ4_1x8) == 160);
+
+struct BlockQ8_0x8 {
+  uint16_t d[8];
+  int8_t qs[256];
+};
+static_assert(sizeof(BlockQ8_0x8) == 272);
+
+// Q4_K (256-value super-blocks; kInterleaved8 too): the 8 rows' super-block b, with the 6-bit scales and mins
+// unpacked to bytes so a kernel expands them with one shuffle:
+//   sc[8 j + r] = scale of sub-block j (32 values) of row r; m[16 i + 2 r + e] = min of sub-block 2 i + e
+//   (int16 pairs after widening, matching the activation's pair of 32-value sums); qs[256 p + 32 k + 4 r + i]
+//   = row r's qs[32 p + 4 k + i]: low nibbles = step k of sub-block 2p, high nibbles = step k of 2p + 1.
+// Per token (BlockQ8_K a, s_j = a.bsums[2j] + a.bsums[2j+1]), with all sums exact integers:
+//   isum_r = sum_j sc_jr * sum_l q_jr[l] a.qs[32 j + l],  msum_r = sum_j m_jr * s_j
+//   acc_r = fma(isum_r, d_r * a.d, acc_r); acc_r = fma(-msum_r, dmin_r * a.d, acc_r)
+struct BlockQ4_Kx8 {
+  uint16_t d[8];
+  uint16_t dmin[8];
+  uint8_t sc[64];
+  uint8_t m[64];
+  uint8_t qs[1024];
+};
+static_assert(sizeof(BlockQ4_Kx8) == 1184);
+
+// Q6_K (kInterleaved8): value v = 128 h + 32 g + l of a super-block (h = 0..1, g = 0..3, l = 4 k + i) is, as in
+// GGML, (ql nibble) | (2 qh bits) << 4 with ql[64 h + 32 (g % 2) + l] (low nibble for g < 2) and qh[32 h + l]
+// bits 2g..2g+1, scale scales[8 h + 2 g + l / 16]. Interleaved:
+//   ql[512 h + 256 (g % 2) + 32 k + 4 r + i] = row r's ql[64 h + 32 (g % 2) + 4 k + i]
+//   qh[256 h + 32 k + 4 r + i] = row r's qh[32 h + 4 k + i];  sc[8 j + r] = row r's scales[j]
+// Per token: isum_r = sum_j sc_jr * sum_l q_jr[l] a.qs[16 j + l] (q = 0..63), osum_r = sum_j sc_jr a.bsums[j],
+//   acc_r = fma(isum_r - 32 osum_r, d_r * a.d, acc_r)   (exact integers until the one fma)
+struct BlockQ6_Kx8 {
+  uint16_t d[8];
+  int8_t sc[128];
+  uint8_t ql[1024];
+  uint8_t qh[512];
+};
+static_assert(sizeof(BlockQ6_Kx8) == 1680);
+
+// True when `layout` is defined for type t (kRows: always).
+bool CanRepack(WeightLayout layout, DType t);
+// Bytes of an n_in x n_out matrix of type t in `layout` (CanRepack must hold).
+size_t RepackedBytes(WeightLayout layout, DType t, int64_t n_in, int64_t n_out);
+// Writes src (kRows layout) in `layout` to dst (RepackedBytes of it), splitting groups over the pool (may be
+// null). The result's MatMulWeight is src with data = dst and layout set.
+void RepackWeight(const MatMulWeight& src, WeightLayout layout, void* dst, ThreadPool* pool);
+
+// Row `row` (< n_out) of w, in any layout, dequantized to fp32 (out: n_in floats). For oracles and tests.
+void DequantizeWeightRow(const MatMulWeight& w, int64_t row, float* out);
+void DequantizeWeightRow(const TensorView& w, int64_t row, float* out);
+
+// A group kernel: out[t * 8 + r] = dot(row r of the group, token t) for t < NT, over n_blocks blocks (of 32,
+// or 256 for Q4_K). act points at token 0's activation row, token t's at act + t * act_stride.
+using GroupKernelFn = void (*)(const uint8_t* group, const uint8_t* act, size_t act_stride, int64_t n_blocks,
+                               float* out);
+struct GroupKernelSet {
+  ActKind act;             // kQ8x32 (32-value blocks) or kQ8K (Q4_K)
+  ActQuantFn quantize;     // activations to `act`
+  GroupKernelFn dot[4];    // dot[NT - 1] handles NT tokens
+};
+
+// The scalar twins (any CPU); null for types without an interleaved layout.
+const GroupKernelSet* FindGroupKernelsRef(DType t);
+
+// MatMul over a kInterleaved8 weight with the given kernels: quantizes the activations once, splits groups
+// over threads (2 groups = 16 rows per grain: a 64-byte line of y), tiles tokens as MatMulTiled does.
+void MatMulInterleaved8(const GroupKernelSet& k, const MatMulWeight& w, const float* x, float* y,
+                        int64_t n_tokens, ThreadPool* pool);
+
+}  // namespace seek
