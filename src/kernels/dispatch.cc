@@ -6,13 +6,14 @@
 #include "kernels/matmul/avx2_kernels.h"
 #include "kernels/matmul/tiled.h"
 #include "kernels/quant/quant.h"
+#include "kernels/ref/attention.h"
 #include "kernels/ref/matmul.h"
 
 namespace seek {
 
 namespace {
 
-const KernelTable kScalar = {"scalar", MatMulRef};
+const KernelTable kScalar = {"scalar", MatMulRef, &kAttentionKernelsRef};
 
 #if defined(__x86_64__)
 const RowKernelSet* FindAvx2RowKernels(DType t) {
@@ -31,7 +32,7 @@ void MatMulAvx2(const MatMulWeight& w, const float* x, float* y, int64_t n_token
   }
 }
 
-const KernelTable kAvx2 = {"avx2", MatMulAvx2};
+const KernelTable kAvx2 = {"avx2", MatMulAvx2, &avx2::kAttentionKernels};
 #endif
 
 const KernelTable& ChooseKernels() {

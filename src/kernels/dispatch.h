@@ -11,6 +11,7 @@
 #include <string_view>
 
 #include "core/thread_pool.h"
+#include "kernels/attention/attention.h"
 #include "kernels/matmul/matmul.h"
 
 namespace seek {
@@ -21,6 +22,8 @@ struct KernelTable {
   const char* name;  // "scalar", "avx2"
   // y = W x; handles every type CanDequantize accepts (types without a fast kernel use the reference).
   MatMulFn matmul;
+  // Causal attention over a KV cache and the cache's row conversions (kernels/attention/attention.h).
+  const AttentionKernels* attention;
 };
 
 // The table in use (chosen on first call from SEEK_ISA and the CPU features, then fixed).

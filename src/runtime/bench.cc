@@ -115,7 +115,7 @@ BenchResult RunBench(const Model& model, ThreadPool& pool, const BenchOptions& o
     r.type_summary += (r.type_summary.empty() ? "" : ", ") + name + " x" + std::to_string(count);
   }
 
-  Context ctx(model, r.n_ctx, &pool);
+  Context ctx(model, r.n_ctx, &pool, o.kv_type);
   std::mt19937_64 rng(o.seed);
   auto step = [&](const char* what, int i) {
     if (progress) progress(StrFormat("%s %d/%d", what, i, o.repetitions).c_str());
