@@ -6,8 +6,10 @@
 //                 rescaling and the polynomial exp (< 2e-7 relative) differ. Max |d| <= 2e-5 on outputs of
 //                 magnitude ~0.5 (measured ~1e-6).
 //   f16 / q8_0 cache vs f32 cache (reference kernel): the K/V rounding itself. f16 rounds to 11 significant
-//                 bits, q8_0 to amax/127 per 32 values; budgets kF16Budget / kQ8Budget are ~2.5-3x the measured
-//                 max |d| (measured 1.7e-3 / 4.1e-2, printed as an [accuracy] line).
+//                 bits, q8_0 to amax/127 per 32 values; budgets kF16Budget / kQ8Budget are ~2.5-3x the
+//                 measured max |d| (measured 1.7e-3 / 4.1e-2, printed as an [accuracy] line).
+#include "kernels/attention/attention.h"
+
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -18,7 +20,6 @@
 
 #include "core/error.h"
 #include "core/thread_pool.h"
-#include "kernels/attention/attention.h"
 #include "kernels/dispatch.h"
 #include "kernels/ref/attention.h"
 
@@ -51,7 +52,8 @@ std::vector<float> Random(size_t n, uint32_t seed, float scale = 1.0f) {
 
 TestCache MakeCache(KvType type, const Shape& s, const std::vector<float>& kf, const std::vector<float>& vf) {
   TestCache c{type, {}, {}, {}, {}};
-  const int64_t n_kv = s.pos0 + s.n_tokens, kdim = int64_t(s.n_head_kv) * s.dk, vdim = int64_t(s.n_head_kv) * s.dv;
+  const int64_t n_kv = s.pos0 + s.n_tokens, kdim = int64_t(s.n_head_kv) * s.dk,
+                vdim = int64_t(s.n_head_kv) * s.dv;
   const size_t krow = KvRowBytes(type, kdim), vrow = KvRowBytes(type, vdim);
   c.k.resize(size_t(n_kv) * krow);
   c.v.resize(size_t(n_kv) * vrow);
@@ -64,8 +66,8 @@ TestCache MakeCache(KvType type, const Shape& s, const std::vector<float>& kf, c
   return c;
 }
 
-std::vector<float> RunAttention(AttentionFn fn, const Shape& s, const TestCache& c, const std::vector<float>& q,
-                       ThreadPool* pool) {
+std::vector<float> RunAttention(AttentionFn fn, const Shape& s, const TestCache& c,
+                                const std::vector<float>& q, ThreadPool* pool) {
   std::vector<float> out(size_t(s.n_tokens) * s.n_head * s.dv, -1.0f);
   AttentionParams p;
   p.q = q.data();
@@ -96,27 +98,29 @@ Inputs MakeInputs(const Shape& s, uint32_t seed) {
   const int64_t n_kv = s.pos0 + s.n_tokens;
   // q scaled so that scores spread over a few units (peaked but not one-hot softmax rows).
   return {Random(size_t(s.n_tokens) * s.n_head * s.dk, seed, 2.0f),
-          Random(size_t(n_kv) * s.n_head_kv * s.dk, seed + 1), Random(size_t(n_kv) * s.n_head_kv * s.dv, seed + 2)};
+          Random(size_t(n_kv) * s.n_head_kv * s.dk, seed + 1),
+          Random(size_t(n_kv) * s.n_head_kv * s.dv, seed + 2)};
 }
 
 const std::vector<Shape>& Shapes() {
   static const std::vector<Shape> shapes = {
-      {4, 4, 64, 64, 1, 0},       // MHA, first token
-      {8, 4, 64, 64, 3, 5},       // GQA group 2, odd tokens and position
-      {14, 2, 64, 64, 37, 11},    // group 7, several query tiles
-      {32, 4, 64, 64, 1, 700},    // TinyLlama-shaped decode over a long cache (split KV with 2 threads)
-      {8, 2, 128, 128, 70, 0},    // prefill from empty, head_dim 128
+      {4, 4, 64, 64, 1, 0},             // MHA, first token
+      {8, 4, 64, 64, 3, 5},             // GQA group 2, odd tokens and position
+      {14, 2, 64, 64, 37, 11},          // group 7, several query tiles
+      {32, 4, 64, 64, 1, 700},          // TinyLlama-shaped decode over a long cache (split KV with 2 threads)
+      {8, 2, 128, 128, 70, 0},          // prefill from empty, head_dim 128
       {16, 1, 576, 512, 1, 333, true},  // MLA absorbed decode (V2-Lite): V inside the K rows, split KV
       {16, 1, 576, 512, 5, 40, true},   // MLA absorbed, a small batch
-      {4, 4, 192, 128, 9, 3},     // MLA naive: dk != dv
-      {6, 2, 32, 32, 300, 0},     // long prefill, several KV blocks and tiles
+      {4, 4, 192, 128, 9, 3},           // MLA naive: dk != dv
+      {6, 2, 32, 32, 300, 0},           // long prefill, several KV blocks and tiles
   };
   return shapes;
 }
 
 std::string Name(const Shape& s) {
-  return "heads " + std::to_string(s.n_head) + "/" + std::to_string(s.n_head_kv) + " dk " + std::to_string(s.dk) +
-         " dv " + std::to_string(s.dv) + " tokens " + std::to_string(s.n_tokens) + " pos0 " + std::to_string(s.pos0);
+  return "heads " + std::to_string(s.n_head) + "/" + std::to_string(s.n_head_kv) + " dk " +
+         std::to_string(s.dk) + " dv " + std::to_string(s.dv) + " tokens " + std::to_string(s.n_tokens) +
+         " pos0 " + std::to_string(s.pos0);
 }
 
 TEST(Attention, Avx2MatchesReference) {
@@ -143,13 +147,15 @@ TEST(Attention, Avx2OddHeadSizes) {
   const KernelTable* avx2 = FindKernels("avx2");
   if (!avx2) GTEST_SKIP() << "no avx2 kernel table on this CPU/build";
   ThreadPool pool(2);
-  for (const Shape& s : {Shape{6, 3, 13, 13, 7, 4}, Shape{2, 1, 20, 12, 1, 300}, Shape{4, 2, 40, 40, 65, 66}}) {
+  for (const Shape& s :
+       {Shape{6, 3, 13, 13, 7, 4}, Shape{2, 1, 20, 12, 1, 300}, Shape{4, 2, 40, 40, 65, 66}}) {
     const Inputs in = MakeInputs(s, 7);
     for (KvType type : {KvType::kF32, KvType::kF16}) {
       const TestCache c = MakeCache(type, s, in.k, in.v);
       const auto want = RunAttention(AttentionRef, s, c, in.q, nullptr);
       for (ThreadPool* p : {static_cast<ThreadPool*>(nullptr), &pool})
-        EXPECT_LE(MaxAbsDiff(RunAttention(avx2->attention->attend, s, c, in.q, p), want), kTwinBudget) << Name(s);
+        EXPECT_LE(MaxAbsDiff(RunAttention(avx2->attention->attend, s, c, in.q, p), want), kTwinBudget)
+            << Name(s);
     }
   }
 }
@@ -160,8 +166,10 @@ TEST(Attention, CacheTypesWithinBudget) {
   for (const Shape& s : Shapes()) {
     const Inputs in = MakeInputs(s, 3);
     const auto exact = RunAttention(AttentionRef, s, MakeCache(KvType::kF32, s, in.k, in.v), in.q, nullptr);
-    const double f16 = MaxAbsDiff(RunAttention(AttentionRef, s, MakeCache(KvType::kF16, s, in.k, in.v), in.q, nullptr), exact);
-    const double q8 = MaxAbsDiff(RunAttention(AttentionRef, s, MakeCache(KvType::kQ8_0, s, in.k, in.v), in.q, nullptr), exact);
+    const double f16 = MaxAbsDiff(
+        RunAttention(AttentionRef, s, MakeCache(KvType::kF16, s, in.k, in.v), in.q, nullptr), exact);
+    const double q8 = MaxAbsDiff(
+        RunAttention(AttentionRef, s, MakeCache(KvType::kQ8_0, s, in.k, in.v), in.q, nullptr), exact);
     EXPECT_LE(f16, kF16Budget) << Name(s);
     EXPECT_LE(q8, kQ8Budget) << Name(s);
     worst_f16 = std::max(worst_f16, f16);
@@ -175,8 +183,8 @@ TEST(Attention, CacheTypesWithinBudget) {
 // give the reference's floats; q8_0 round-trips within half a quantization step.
 TEST(Attention, RowConversionsMatchReference) {
   auto x = Random(4 * 64 + 32, 9, 3.0f);
-  x[5] = 70000.0f;   // overflows f16 -> inf
-  x[6] = 1e-6f;      // f16 subnormal
+  x[5] = 70000.0f;  // overflows f16 -> inf
+  x[6] = 1e-6f;     // f16 subnormal
   x[7] = -0.0f;
   const int64_t n = int64_t(x.size());
   for (const KernelTable* t : {&ScalarKernels(), FindKernels("avx2")}) {

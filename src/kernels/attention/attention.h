@@ -34,8 +34,8 @@ struct AttentionParams {
   float* out = nullptr;      // [n_tokens][n_head][dv]
   KvRows k, v;               // k: dk values per head, v: dv values per head
   int32_t n_tokens = 0, n_head = 0, n_head_kv = 0, dk = 0, dv = 0;
-  int32_t pos0 = 0;          // query t attends to positions [0, pos0 + t] (causal)
-  float scale = 1.0f;        // applied to q . k before the softmax
+  int32_t pos0 = 0;    // query t attends to positions [0, pos0 + t] (causal)
+  float scale = 1.0f;  // applied to q . k before the softmax
 };
 
 using AttentionFn = void (*)(const AttentionParams& p, ThreadPool* pool);

@@ -5,9 +5,9 @@
 // converted to fp32 once (F16C / Q8_0 unpack) and then read by every row. Per block of Bk positions:
 //   S = (scale q) K_block^T           (only positions <= the row's causal limit)
 //   m' = max(m, max S); c = exp(m - m'); l = c l + sum exp(S - m'); O = c O + exp(S - m') V_block
-// which is the online softmax of Milakov & Gimelshein (arXiv:1805.02867) as FlashAttention uses it (Dao et al.
-// 2022, arXiv:2205.14135, algorithm 1); llama.cpp's CPU flash-attention path reads the cache the same way. At
-// the end O / l is the output, and no n_tokens x n_kv score matrix ever exists.
+// which is the online softmax of Milakov & Gimelshein (arXiv:1805.02867) as FlashAttention uses it (Dao et
+// al. 2022, arXiv:2205.14135, algorithm 1); llama.cpp's CPU flash-attention path reads the cache the same
+// way. At the end O / l is the output, and no n_tokens x n_kv score matrix ever exists.
 //
 // Parallel over items. Prefill has plenty (KV heads x query tiles, tiles ordered so that each contiguous
 // chunk of the pool mixes short and long causal rows). Decode has only n_head_kv items (one for MLA's
@@ -80,7 +80,8 @@ void LoadRow(KvType t, const void* x, float* y, int64_t n) {
         const __m256 d = _mm256_set1_ps(FP16ToF32(b[ib].d));
         for (int k = 0; k < kQK8_0; k += 8) {
           const __m128i q = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(b[ib].qs + k));
-          _mm256_storeu_ps(y + ib * kQK8_0 + k, _mm256_mul_ps(d, _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(q))));
+          _mm256_storeu_ps(y + ib * kQK8_0 + k,
+                           _mm256_mul_ps(d, _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(q))));
         }
       }
       return;
@@ -140,7 +141,8 @@ void Scores(const float* q, const float* k, int64_t kstride, int64_t nv, int64_t
   for (; j < nv; ++j) {
     const float* kj = k + j * kstride;
     __m256 a = _mm256_setzero_ps();
-    for (int64_t i = 0; i < d8; i += 8) a = _mm256_fmadd_ps(_mm256_loadu_ps(q + i), _mm256_loadu_ps(kj + i), a);
+    for (int64_t i = 0; i < d8; i += 8)
+      a = _mm256_fmadd_ps(_mm256_loadu_ps(q + i), _mm256_loadu_ps(kj + i), a);
     float sum = HSum(a);
     for (int64_t i = d8; i < d; ++i) sum += q[i] * kj[i];
     s[j] = sum;
@@ -171,7 +173,8 @@ void Accumulate(float* o, float c, const float* p, const float* v, int64_t vstri
   int64_t i = 0;
   for (; i + 32 <= d; i += 32) {
     __m256 a0 = _mm256_mul_ps(cv, _mm256_loadu_ps(o + i)), a1 = _mm256_mul_ps(cv, _mm256_loadu_ps(o + i + 8)),
-           a2 = _mm256_mul_ps(cv, _mm256_loadu_ps(o + i + 16)), a3 = _mm256_mul_ps(cv, _mm256_loadu_ps(o + i + 24));
+           a2 = _mm256_mul_ps(cv, _mm256_loadu_ps(o + i + 16)),
+           a3 = _mm256_mul_ps(cv, _mm256_loadu_ps(o + i + 24));
     for (int64_t j = 0; j < nv; ++j) {
       const __m256 pj = _mm256_set1_ps(p[j]);
       const float* vj = v + j * vstride + i;
@@ -187,7 +190,8 @@ void Accumulate(float* o, float c, const float* p, const float* v, int64_t vstri
   }
   for (; i + 8 <= d; i += 8) {
     __m256 a = _mm256_mul_ps(cv, _mm256_loadu_ps(o + i));
-    for (int64_t j = 0; j < nv; ++j) a = _mm256_fmadd_ps(_mm256_set1_ps(p[j]), _mm256_loadu_ps(v + j * vstride + i), a);
+    for (int64_t j = 0; j < nv; ++j)
+      a = _mm256_fmadd_ps(_mm256_set1_ps(p[j]), _mm256_loadu_ps(v + j * vstride + i), a);
     _mm256_storeu_ps(o + i, a);
   }
   for (; i < d; ++i) {
@@ -265,7 +269,8 @@ void AttentionAvx2(const AttentionParams& p, ThreadPool* pool) {
   const int64_t base_items = int64_t(p.n_head_kv) * n_qt;
   int64_t n_split = 1;
   if (n_threads > 1 && base_items < 2 * n_threads) {
-    n_split = std::min((2 * n_threads + base_items - 1) / base_items, std::max<int64_t>(1, n_kv / kMinSplitKv));
+    n_split =
+        std::min((2 * n_threads + base_items - 1) / base_items, std::max<int64_t>(1, n_kv / kMinSplitKv));
   }
   const int64_t n_items = base_items * n_split;
 
@@ -320,7 +325,8 @@ void AttentionAvx2(const AttentionParams& p, ThreadPool* pool) {
     const int64_t t0 = qt * tile_tokens, t1 = std::min<int64_t>(p.n_tokens, t0 + tile_tokens);
     for (int64_t r = 0; r < (t1 - t0) * group; ++r) {
       float mx = kNegInf;
-      for (int64_t s = 0; s < n_split; ++s) mx = std::max(mx, part_m[size_t((rest * n_split + s) * max_rows + r)]);
+      for (int64_t s = 0; s < n_split; ++s)
+        mx = std::max(mx, part_m[size_t((rest * n_split + s) * max_rows + r)]);
       const int64_t t = t0 + r / group, h = g * group + r % group;
       float* dst = p.out + (t * p.n_head + h) * dv;
       std::fill(dst, dst + dv, 0.0f);

@@ -10,9 +10,12 @@ namespace seek {
 
 const char* KvTypeName(KvType t) {
   switch (t) {
-    case KvType::kF32: return "f32";
-    case KvType::kF16: return "f16";
-    case KvType::kQ8_0: return "q8_0";
+    case KvType::kF32:
+      return "f32";
+    case KvType::kF16:
+      return "f16";
+    case KvType::kQ8_0:
+      return "q8_0";
   }
   return "?";
 }
@@ -26,13 +29,18 @@ KvType ParseKvType(std::string_view s) {
   Fail("unknown KV cache type '%s' (choose f16, q8_0 or f32)", std::string(s).c_str());
 }
 
-int64_t KvBlockSize(KvType t) { return t == KvType::kQ8_0 ? kQK8_0 : 1; }
+int64_t KvBlockSize(KvType t) {
+  return t == KvType::kQ8_0 ? kQK8_0 : 1;
+}
 
 size_t KvRowBytes(KvType t, int64_t n) {
   switch (t) {
-    case KvType::kF32: return size_t(n) * 4;
-    case KvType::kF16: return size_t(n) * 2;
-    case KvType::kQ8_0: return size_t(n / kQK8_0) * sizeof(BlockQ8_0);
+    case KvType::kF32:
+      return size_t(n) * 4;
+    case KvType::kF16:
+      return size_t(n) * 2;
+    case KvType::kQ8_0:
+      return size_t(n / kQK8_0) * sizeof(BlockQ8_0);
   }
   return 0;
 }
@@ -40,8 +48,9 @@ size_t KvRowBytes(KvType t, int64_t n) {
 void CheckKvType(KvType t, int64_t head_dim, const char* what) {
   const int64_t block = KvBlockSize(t);
   if (head_dim <= 0 || head_dim % block != 0) {
-    Fail("KV cache type %s needs %s to be a multiple of %lld, but this model has %s = %lld; use --kv-type f16",
-         KvTypeName(t), what, static_cast<long long>(block), what, static_cast<long long>(head_dim));
+    Fail(
+        "KV cache type %s needs %s to be a multiple of %lld, but this model has %s = %lld; use --kv-type f16",
+        KvTypeName(t), what, static_cast<long long>(block), what, static_cast<long long>(head_dim));
   }
 }
 

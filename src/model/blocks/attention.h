@@ -17,7 +17,7 @@ namespace seek {
 struct KvCache {
   KvType type = kDefaultKvType;
   int32_t n_layer = 0, n_ctx = 0, kv_dim = 0;
-  size_t row_bytes = 0;  // one position's K (or V) row: KvRowBytes(type, kv_dim)
+  size_t row_bytes = 0;    // one position's K (or V) row: KvRowBytes(type, kv_dim)
   std::vector<uint8_t> k;  // [n_layer][n_ctx][row_bytes]: n_head_kv * head_dim values of `type` per row
   std::vector<uint8_t> v;  // [n_layer][n_ctx][row_bytes]
 
@@ -32,7 +32,9 @@ struct KvCache {
   KvRows VRows(int32_t il, int32_t head_dim) const;
 
  private:
-  size_t Offset(int32_t il, int32_t pos) const { return (size_t(il) * size_t(n_ctx) + size_t(pos)) * row_bytes; }
+  size_t Offset(int32_t il, int32_t pos) const {
+    return (size_t(il) * size_t(n_ctx) + size_t(pos)) * row_bytes;
+  }
 };
 
 struct AttentionShape {
