@@ -108,6 +108,7 @@ BenchResult RunBench(const Model& model, ThreadPool& pool, const BenchOptions& o
   r.cost = ComputeModelCost(model);
   r.threads = pool.size();
   r.n_ctx = o.n_ctx > 0 ? o.n_ctx : o.n_prompt + o.n_gen;
+  r.kv_type = o.kv_type;
   r.seed = o.seed;
   std::map<std::string, int> types;
   for (const TensorView& t : model.source().tensors()) types[DTypeName(t.type)]++;

@@ -60,6 +60,7 @@ struct BenchResult {
   ModelCost cost;
   int threads = 1;
   int32_t n_ctx = 0;
+  KvType kv_type = kDefaultKvType;
   uint64_t seed = 0;
   BenchTest pp, tg;
   uint64_t peak_rss_bytes = 0;  // getrusage ru_maxrss after the runs (includes the touched mmap'd weights)

@@ -4,7 +4,7 @@
 //   q            = attn_q_b(rmsnorm(attn_q_a(x))) or attn_q(x)     [H][N + R] = [q_nope ; q_pe]
 //   [c_kv; k_pe] = attn_kv_a_mqa(x);  c_kv = rmsnorm(c_kv)          [L], [R] (k_pe shared by all heads)
 //   q_pe, k_pe  <- RoPE (adjacent pairs, YaRN if configured)
-//   cache[pos]   = [c_kv ; k_pe]                                    L + R floats per token per layer
+//   cache[pos]   = [c_kv ; k_pe]                                    L + R values per token per layer (f16)
 //   naive:    [k_nope_h ; v_h] = W_UKV_h c_kv for every cached position;
 //             score = q_nope_h.k_nope_h + q_pe.k_pe
 //   absorbed: q_abs_h = W_UK_h^T q_nope_h [L];  score = q_abs_h.c_kv + q_pe.k_pe;
