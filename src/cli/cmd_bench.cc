@@ -36,6 +36,7 @@ int Bench(const BenchCmdOptions& o) {
     auto model = LoadModel(o.model);
     BenchOptions bo = o.bench;
     bo.n_ctx = o.model.ctx;
+    bo.kv_type = KvTypeOf(o.model);
     result = std::make_unique<BenchResult>(RunBench(*model, pool, bo, tty ? PrintStep : nullptr));
   }
   std::unique_ptr<MachineLimits> machine;

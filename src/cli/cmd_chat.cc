@@ -56,7 +56,7 @@ int Chat(const ChatOptions& o) {
   std::string tmpl = model->chat_template();
   if (!o.template_file.empty()) tmpl = ReadFileOrFail(o.template_file, "chat template");
   ThreadPool pool(ThreadCount(o.model));
-  Context ctx(*model, o.model.ctx, &pool);
+  Context ctx(*model, o.model.ctx, &pool, KvTypeOf(o.model));
   ChatSession chat(*model, ctx, tmpl, ResolveSampling(o.sampling, model->default_sampling()), o.system);
 
   const bool interactive = ::isatty(STDIN_FILENO);

@@ -45,7 +45,9 @@ int Info(const InfoOptions& o) {
     weight_bytes += t.nbytes;
   }
   int32_t n_ctx = o.model.ctx > 0 ? o.model.ctx : std::min<int32_t>(c.n_ctx_train > 0 ? c.n_ctx_train : 4096, 4096);
-  const uint64_t kv = static_cast<uint64_t>(model->kv_bytes_per_token()) * n_ctx;
+  const KvType kv_type = KvTypeOf(o.model);
+  const size_t kv_per_token = model->kv_bytes_per_token(kv_type);
+  const uint64_t kv = static_cast<uint64_t>(kv_per_token) * n_ctx;
   // Activations for one prompt chunk of 256 tokens plus one row of logits per chunk token (upper bound).
   const uint64_t scratch =
       4ull * 256 * (4ull * c.n_embd + 3ull * c.n_ff + c.q_dim() + 2ull * c.kv_dim() + c.n_vocab) +
@@ -69,9 +71,8 @@ int Info(const InfoOptions& o) {
                                                   .ffn_up_exp[0].nbytes / double(c.n_embd * m.n_ff_exp)).c_str(),
                 DTypeName(model->weights().layers[size_t(c.moe.first_k_dense_replace)].ffn_up_exp[0].type),
                 MoeScoringName(m.scoring), MoeTopkName(m.topk_method), c.n_nextn_layer ? ", MTP layer present" : "");
-    std::printf("MLA cache:      kv_lora_rank %d + rope %d per token per layer = %lld B/token at f16 "
-                "(seek caches fp32: %zu B)\n", c.mla.kv_lora_rank, c.mla.qk_rope_head_dim,
-                static_cast<long long>(c.kv_elements_per_token() * 2), model->kv_bytes_per_token());
+    std::printf("MLA cache:      kv_lora_rank %d + rope %d per token per layer x %d layers = %zu B/token at %s\n",
+                c.mla.kv_lora_rank, c.mla.qk_rope_head_dim, c.n_layer, kv_per_token, KvTypeName(kv_type));
   }
   std::printf("file size:      %s\n", Bytes(static_cast<double>(src.file_bytes())).c_str());
   std::printf("shape:          %s\n", c.Summary().c_str());
@@ -95,7 +96,8 @@ int Info(const InfoOptions& o) {
                 "mmap'd\n", Bytes(double(w.repacked_bytes)).c_str(), w.n_repacked,
                 Bytes(double(weight_bytes > w.repacked_released ? weight_bytes - w.repacked_released : 0)).c_str());
   }
-  std::printf("  KV cache      %s (%zu bytes per token)\n", Bytes(kv).c_str(), model->kv_bytes_per_token());
+  std::printf("  KV cache      %s (%zu bytes per token at %s; --kv-type f16|q8_0|f32)\n", Bytes(kv).c_str(),
+              kv_per_token, KvTypeName(kv_type));
   std::printf("  scratch       about %s\n", Bytes(scratch).c_str());
   std::printf("  total         about %s\n", Bytes(weight_bytes + kv + scratch).c_str());
   return 0;

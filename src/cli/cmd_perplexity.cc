@@ -29,6 +29,7 @@ int Perplexity(const PerplexityCliOptions& o) {
 
   PerplexityOptions po;
   po.n_ctx = o.model.ctx > 0 ? o.model.ctx : kDefaultPplCtx;
+  po.kv_type = KvTypeOf(o.model);
   std::vector<int32_t> text_tokens;
   if (!o.text_file.empty()) {
     const std::string text = ReadFileOrFail(o.text_file, "text file");

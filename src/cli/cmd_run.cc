@@ -27,7 +27,7 @@ int Run(const RunOptions& o) {
   auto model = LoadModel(o.model);
   const Tokenizer& tok = model->tokenizer();
   ThreadPool pool(ThreadCount(o.model));
-  Context ctx(*model, o.model.ctx, &pool);
+  Context ctx(*model, o.model.ctx, &pool, KvTypeOf(o.model));
   Sampler sampler(ResolveSampling(o.sampling, model->default_sampling()), model->config().n_vocab);
 
   std::vector<int32_t> ids = tok.Encode(prompt, o.add_special);

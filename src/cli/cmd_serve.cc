@@ -66,6 +66,7 @@ int Serve(const ServeCmd& o) {
   server::EngineConfig ec;
   ec.n_slots = o.serve.parallel;
   ec.n_ctx = o.model.ctx;
+  ec.kv_type = KvTypeOf(o.model);
   ec.n_threads = ThreadCount(o.model);
   ec.max_queue = o.serve.queue;
   server::Engine engine(*model, ec, &http.metrics());

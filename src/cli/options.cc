@@ -54,6 +54,10 @@ void AddModelOptions(CLI::App* app, ModelOptions& o, bool model_required) {
   app->add_option("-t,--threads", o.threads, "threads (default: all cores)")->check(CLI::Range(0, 1024));
   app->add_option("-c,--ctx-size,--ctx", o.ctx, "context size in tokens (default: the model's, at most 4096)")
       ->check(CLI::Range(0, 1 << 24));
+  app->add_option("--kv-type", o.kv_type,
+                  "KV cache element type: f16 (default, half the memory of f32), q8_0 (8.5 bits per value; needs "
+                  "head sizes that are multiples of 32) or f32 (exact)")
+      ->check(CLI::IsMember({"f16", "q8_0", "f32"}, CLI::ignore_case));
   app->add_flag("-v,--verbose", o.verbose, "print what is being done");
 }
 
@@ -121,6 +125,8 @@ std::string ReadFileOrFail(const std::string& path, const char* what) {
   ss << f.rdbuf();
   return ss.str();
 }
+
+KvType KvTypeOf(const ModelOptions& o) { return ParseKvType(o.kv_type); }
 
 int32_t ThreadCount(const ModelOptions& o) { return o.threads > 0 ? o.threads : ThreadPool::HardwareThreads(); }
 

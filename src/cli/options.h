@@ -22,6 +22,7 @@ struct ModelOptions {
   std::string tokenizer;  // --tokenizer: override
   int32_t threads = 0;    // -t: 0 = all hardware threads
   int32_t ctx = 0;        // -c: 0 = the model's training context, capped at 4096
+  std::string kv_type = KvTypeName(kDefaultKvType);  // --kv-type: f16 | q8_0 | f32
   bool verbose = false;
 };
 
@@ -66,6 +67,8 @@ SamplingParams ResolveSampling(const SamplingOptions& o, const SamplingParams& m
 // Loads the model with a progress bar on a terminal; applies -v.
 std::unique_ptr<Model> LoadModel(const ModelOptions& o);
 int32_t ThreadCount(const ModelOptions& o);
+// The KV cache element type of --kv-type.
+KvType KvTypeOf(const ModelOptions& o);
 
 // The whole content of a file; throws seek::Error "PATH: cannot read the WHAT".
 std::string ReadFileOrFail(const std::string& path, const char* what);

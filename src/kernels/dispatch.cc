@@ -7,6 +7,7 @@
 #include "kernels/matmul/repack.h"
 #include "kernels/matmul/tiled.h"
 #include "kernels/quant/quant.h"
+#include "kernels/ref/attention.h"
 #include "kernels/ref/matmul.h"
 
 namespace seek {
@@ -24,7 +25,7 @@ void MatMulScalar(const MatMulWeight& w, const float* x, float* y, int64_t n_tok
   MatMulRef(w, x, y, n_tokens, pool);
 }
 
-const KernelTable kScalar = {"scalar", MatMulScalar, nullptr};
+const KernelTable kScalar = {"scalar", MatMulScalar, nullptr, &kAttentionKernelsRef};
 
 #if defined(__x86_64__)
 const RowKernelSet* FindAvx2RowKernels(DType t) {
@@ -59,7 +60,7 @@ WeightLayout RepackLayoutAvx2(DType type, int64_t n_in, int64_t n_out) {
   return WeightLayout::kRows;
 }
 
-const KernelTable kAvx2 = {"avx2", MatMulAvx2, RepackLayoutAvx2};
+const KernelTable kAvx2 = {"avx2", MatMulAvx2, RepackLayoutAvx2, &avx2::kAttentionKernels};
 #endif
 
 const KernelTable& ChooseKernels() {

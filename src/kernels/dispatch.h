@@ -11,6 +11,7 @@
 #include <string_view>
 
 #include "core/thread_pool.h"
+#include "kernels/attention/attention.h"
 #include "kernels/matmul/matmul.h"
 
 namespace seek {
@@ -24,6 +25,8 @@ struct KernelTable {
   // The layout this table wants a matmul weight of this type and shape repacked to after loading
   // (kernels/matmul/repack.h); null or kRows = leave it as is. matmul accepts every layout in any table.
   WeightLayout (*repack_layout)(DType type, int64_t n_in, int64_t n_out);
+  // Causal attention over a KV cache and the cache's row conversions (kernels/attention/attention.h).
+  const AttentionKernels* attention;
 };
 
 // t.repack_layout(type, n_in, n_out), or kRows when the table repacks nothing.

@@ -28,16 +28,19 @@ struct Context::State {
   std::vector<float> logits;  // [n_tokens or 1][n_vocab]
 };
 
-Context::Context(const Model& model, int32_t n_ctx, ThreadPool* pool)
-    : model_(model), pool_(pool), n_ctx_(n_ctx), state_(std::make_unique<State>()) {
+Context::Context(const Model& model, int32_t n_ctx, ThreadPool* pool, KvType kv_type)
+    : model_(model), pool_(pool), n_ctx_(n_ctx), kv_type_(kv_type), state_(std::make_unique<State>()) {
   const ModelConfig& c = model.config();
   if (n_ctx_ <= 0) n_ctx_ = c.n_ctx_train > 0 ? std::min(c.n_ctx_train, kDefaultMaxCtx) : kDefaultMaxCtx;
   state_->forward = FindArchForward(c.arch);
   // The cache layout is the architecture's: DeepSeek2 stores only the MLA latent and the RoPE key.
   if (c.arch == ModelArch::kDeepSeek2) {
-    state_->mla.Allocate(c.n_layer, n_ctx_, c.mla.kv_lora_rank, c.mla.qk_rope_head_dim);
+    CheckKvType(kv_type, c.mla.kv_lora_rank, "kv_lora_rank");
+    CheckKvType(kv_type, c.mla.qk_rope_head_dim, "qk_rope_head_dim");
+    state_->mla.Allocate(c.n_layer, n_ctx_, c.mla.kv_lora_rank, c.mla.qk_rope_head_dim, kv_type);
   } else {
-    state_->kv.Allocate(c.n_layer, n_ctx_, c.kv_dim());
+    CheckKvType(kv_type, c.head_dim, "head_dim");
+    state_->kv.Allocate(c.n_layer, n_ctx_, c.kv_dim(), kv_type);
   }
   const TensorView& freqs = model.weights().rope_freqs;
   state_->rope = RopeTable(c.rope, freqs.data ? F32Data(freqs) : nullptr, n_ctx_);

@@ -134,8 +134,13 @@ int64_t Model::n_params() const {
   return weights_->n_params;
 }
 
-size_t Model::kv_bytes_per_token() const {
-  return size_t(config_.kv_elements_per_token()) * sizeof(float);
+size_t Model::kv_bytes_per_token(KvType type) const {
+  return KvBytesPerToken(config_, type);
+}
+
+size_t KvBytesPerToken(const ModelConfig& c, KvType type) {
+  if (c.arch == ModelArch::kDeepSeek2) return size_t(c.n_layer) * KvRowBytes(type, c.mla.kv_lora_rank + c.mla.qk_rope_head_dim);
+  return size_t(c.n_layer) * 2 * KvRowBytes(type, c.kv_dim());
 }
 
 int64_t Model::n_active_params() const {

@@ -13,6 +13,7 @@
 
 #include "core/thread_pool.h"
 #include "formats/model_source.h"
+#include "kernels/attention/kv_types.h"
 #include "model/config.h"
 #include "runtime/sampler.h"
 #include "tokenizer/tokenizer.h"
@@ -43,9 +44,10 @@ class Model {
 
   // Parameter count (elements of all weight tensors).
   int64_t n_params() const;
-  // Bytes of KV cache per token of context (all layers, at the cache's element type, fp32 today). DeepSeek2
-  // caches only the MLA latent + RoPE key: n_layer * (kv_lora_rank + qk_rope_head_dim) elements.
-  size_t kv_bytes_per_token() const;
+  // Bytes of KV cache per token of context (all layers) at element type `type` (a Context's actual type is
+  // Context::kv_type()). Llama/Qwen2: n_layer * 2 (K and V) * kv_dim values; DeepSeek2 caches only the MLA
+  // latent + RoPE key: n_layer * (kv_lora_rank + qk_rope_head_dim) values (V2-Lite at f16: 31,104 B).
+  size_t kv_bytes_per_token(KvType type = kDefaultKvType) const;
   // Parameters read per token (one embedding row; DeepSeek2: without the unused experts and the MTP layers).
   int64_t n_active_params() const;
 
@@ -63,8 +65,12 @@ class Model {
   std::unique_ptr<Weights> weights_;
 };
 
-// One sequence's state: KV cache (fp32 for now; for DeepSeek2 the compressed MLA cache, allocated up front for
-// n_ctx tokens) and scratch buffers (grown on first use to the rows of the largest batch, at most 512).
+// Bytes of KV cache per token of context for a model of config c at element type `type` (see
+// Model::kv_bytes_per_token).
+size_t KvBytesPerToken(const ModelConfig& c, KvType type);
+
+// One sequence's state: KV cache (f16 by default, or q8_0 / f32; for DeepSeek2 the compressed MLA cache,
+// allocated up front for n_ctx tokens) and scratch buffers (grown on first use to the rows of the largest batch, at most 512).
 class Context;
 
 // What a chunk of a batch (EvalBatch) returns.
@@ -92,7 +98,9 @@ std::vector<std::span<const float>> EvalBatch(std::span<const SeqChunk> chunks);
 class Context {
  public:
   // n_ctx <= 0 means the model's training context (capped at 4096). pool may be null (single thread).
-  Context(const Model& model, int32_t n_ctx, ThreadPool* pool);
+  // kv_type: the cache's element type; f32 gives the exact fp32 arithmetic (tests against HF use it). Throws
+  // seek::Error when the model's head size does not fit the type (q8_0 needs multiples of 32).
+  Context(const Model& model, int32_t n_ctx, ThreadPool* pool, KvType kv_type = kDefaultKvType);
   ~Context();
   Context(const Context&) = delete;
   Context& operator=(const Context&) = delete;
@@ -106,6 +114,7 @@ class Context {
 
   int32_t n_past() const { return n_past_; }
   int32_t n_ctx() const { return n_ctx_; }
+  KvType kv_type() const { return kv_type_; }
   // Forgets positions >= n (KV entries are simply overwritten later).
   void Truncate(int32_t n);
 
@@ -122,6 +131,7 @@ class Context {
   const Model& model_;
   ThreadPool* pool_;
   int32_t n_ctx_;
+  KvType kv_type_;
   int32_t n_past_ = 0;
   MlaForm mla_form_ = MlaForm::kAuto;
   bool keep_hidden_ = false;

@@ -108,6 +108,7 @@ BenchResult RunBench(const Model& model, ThreadPool& pool, const BenchOptions& o
   r.cost = ComputeModelCost(model);
   r.threads = pool.size();
   r.n_ctx = o.n_ctx > 0 ? o.n_ctx : o.n_prompt + o.n_gen;
+  r.kv_type = o.kv_type;
   r.seed = o.seed;
   std::map<std::string, int> types;
   for (const TensorView& t : model.source().tensors()) types[DTypeName(t.type)]++;
@@ -115,7 +116,7 @@ BenchResult RunBench(const Model& model, ThreadPool& pool, const BenchOptions& o
     r.type_summary += (r.type_summary.empty() ? "" : ", ") + name + " x" + std::to_string(count);
   }
 
-  Context ctx(model, r.n_ctx, &pool);
+  Context ctx(model, r.n_ctx, &pool, o.kv_type);
   std::mt19937_64 rng(o.seed);
   auto step = [&](const char* what, int i) {
     if (progress) progress(StrFormat("%s %d/%d", what, i, o.repetitions).c_str());

@@ -44,6 +44,7 @@ struct BenchOptions {
   int32_t repetitions = 5;  // timed runs of each test
   int32_t n_ctx = 0;        // 0: n_prompt + n_gen (as llama-bench); else at least max(n_prompt, n_gen)
   uint64_t seed = 1234;     // token ids
+  KvType kv_type = kDefaultKvType;  // the Context's KV cache element type
 };
 
 struct BenchTest {
@@ -59,6 +60,7 @@ struct BenchResult {
   ModelCost cost;
   int threads = 1;
   int32_t n_ctx = 0;
+  KvType kv_type = kDefaultKvType;
   uint64_t seed = 0;
   BenchTest pp, tg;
   uint64_t peak_rss_bytes = 0;  // getrusage ru_maxrss after the runs (includes the touched mmap'd weights)

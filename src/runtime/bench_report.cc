@@ -55,6 +55,7 @@ std::string BenchJson(const BenchResult* r, const MachineLimits* m) {
                       {"output_params", r->cost.output_params}};
     j["threads"] = r->threads;
     j["n_ctx"] = r->n_ctx;
+    j["kv_type"] = KvTypeName(r->kv_type);
     j["seed"] = r->seed;
     if (r->pp.n_tokens > 0) {
       Json pp = TestJson(r->pp);
@@ -106,10 +107,11 @@ std::string BenchMarkdown(const BenchResult* r, const MachineLimits* m) {
               : "-");
     }
     out += StrFormat(
-        "\nTimed runs per test: %d, after one warm-up; random token ids (seed %llu); n_ctx %d. Peak RSS %.1f "
-        "MiB.\n",
+        "\nTimed runs per test: %d, after one warm-up; random token ids (seed %llu); n_ctx %d, KV cache %s. Peak "
+        "RSS %.1f MiB.\n",
         int(std::max(r->pp.tok_s.samples.size(), r->tg.tok_s.samples.size())),
-        static_cast<unsigned long long>(r->seed), r->n_ctx, double(r->peak_rss_bytes) / (1 << 20));
+        static_cast<unsigned long long>(r->seed), r->n_ctx, KvTypeName(r->kv_type),
+        double(r->peak_rss_bytes) / (1 << 20));
     out += StrFormat(
         "Decode streams %.1f MB of weights per token (all layer tensors and the output in full, one "
         "token_embd row); GB/s = that x tok/s.\n",

@@ -157,7 +157,7 @@ const float* LogProbsFile::chunk(int32_t i) const {
 // ---- base providers --------------------------------------------------------------------------------------
 
 BaseLogProbsFn BaseFromModel(const Model& base, const PerplexityOptions& o) {
-  auto ctx = std::make_shared<Context>(base, o.n_ctx, o.pool);
+  auto ctx = std::make_shared<Context>(base, o.n_ctx, o.pool, o.kv_type);
   auto rows = std::make_shared<std::vector<float>>();
   const int32_t n_vocab = base.config().n_vocab;
   return [ctx, rows, n_vocab](int32_t, std::span<const int32_t> chunk) {
@@ -187,7 +187,7 @@ PerplexityResult ComputePerplexity(const Model& model, std::span<const int32_t> 
   const int32_t n_chunks = o.n_chunks > 0 ? std::min(o.n_chunks, available) : available;
   const int32_t first = o.n_ctx / 2, n_rows = ScoredPerChunk(o.n_ctx);
 
-  Context ctx(model, o.n_ctx, o.pool);
+  Context ctx(model, o.n_ctx, o.pool, o.kv_type);
   std::vector<float> rows;  // [n_rows][n_vocab] log-probs of the model
   std::vector<float> kls;
   double nll_sum = 0, nll_sum2 = 0, base_sum = 0, base_sum2 = 0, kl_sum = 0, kl_sum2 = 0;

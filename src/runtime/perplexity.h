@@ -43,6 +43,7 @@ struct PerplexityOptions {
   int32_t n_chunks = -1;  // -1: every full chunk of the tokens
   int32_t bos_id = -1;    // >= 0: the first token of each chunk becomes this id
   ThreadPool* pool = nullptr;
+  KvType kv_type = kDefaultKvType;  // KV cache element type of the contexts
 };
 
 // Rows of scored positions per chunk (n_ctx - 1 - n_ctx / 2).

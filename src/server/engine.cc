@@ -132,7 +132,7 @@ void Engine::Loop() {
     pool_ = std::make_unique<ThreadPool>(std::max(1, config_.n_threads));
     for (int32_t i = 0; i < config_.n_slots; ++i) {
       auto slot = std::make_unique<Slot>();
-      slot->ctx = std::make_unique<Context>(model_, config_.n_ctx, pool_.get());
+      slot->ctx = std::make_unique<Context>(model_, config_.n_ctx, pool_.get(), config_.kv_type);
       slots_.push_back(std::move(slot));
     }
     n_ctx_ = slots_[0]->ctx->n_ctx();
@@ -145,7 +145,7 @@ void Engine::Loop() {
   }
   metrics_->n_slots.store(config_.n_slots);
   metrics_->kv_tokens_capacity.store(int64_t(n_ctx_) * config_.n_slots);
-  metrics_->kv_bytes_per_token.store(int64_t(model_.kv_bytes_per_token()));
+  metrics_->kv_bytes_per_token.store(int64_t(model_.kv_bytes_per_token(config_.kv_type)));
   {
     std::lock_guard<std::mutex> lock(mu_);
     started_ = true;

@@ -87,6 +87,7 @@ struct EngineConfig {
   int32_t n_threads = 1;
   int32_t max_queue = 64;     // queued sequences
   int32_t step_tokens = 256;  // token budget of one step (decode tokens + prefill chunk tokens)
+  KvType kv_type = kDefaultKvType;  // KV cache element type of every slot
 };
 
 class Engine {

@@ -129,7 +129,7 @@ std::string LoadError(const std::string& path) {
 
 void CheckEvalMatchesReference(const Model& model, std::span<const int32_t> tokens, double budget) {
   const auto ref = ReferenceForward(model, tokens);
-  Context ctx(model, int32_t(tokens.size()) + 4, nullptr);
+  Context ctx(model, int32_t(tokens.size()) + 4, nullptr, KvType::kF32);
   const auto all = ctx.Eval(tokens, /*all_logits=*/true);
   const size_t n_vocab = size_t(model.config().n_vocab);
   ASSERT_EQ(all.size(), tokens.size() * n_vocab);
@@ -144,13 +144,13 @@ void CheckEvalMatchesReference(const Model& model, std::span<const int32_t> toke
 void CheckBatchThreadsTruncate(const Model& model, std::span<const int32_t> tokens) {
   const size_t n_vocab = size_t(model.config().n_vocab), n = tokens.size();
   ThreadPool pool(2);
-  Context batch(model, int32_t(n) + 2, &pool);
+  Context batch(model, int32_t(n) + 2, &pool, KvType::kF32);
   const auto b = batch.Eval(tokens, true);
   const std::vector<float> batch_logits(b.begin(), b.end());
 
   // N single-token evals on one thread give the same logits: MatMul and attention compute each row the same
   // way whatever the batch size or thread count.
-  Context single(model, int32_t(n) + 2, nullptr);
+  Context single(model, int32_t(n) + 2, nullptr, KvType::kF32);
   for (size_t t = 0; t < n; ++t) {
     const auto l = single.Eval(tokens.subspan(t, 1));
     ASSERT_EQ(l.size(), n_vocab);
@@ -159,7 +159,7 @@ void CheckBatchThreadsTruncate(const Model& model, std::span<const int32_t> toke
   EXPECT_EQ(single.n_past(), int32_t(n));
 
   // Last-token logits only.
-  Context last(model, int32_t(n) + 2, &pool);
+  Context last(model, int32_t(n) + 2, &pool, KvType::kF32);
   const auto l = last.Eval(tokens);
   ASSERT_EQ(l.size(), n_vocab);
   EXPECT_EQ(RelDiff(l, std::span<const float>(batch_logits).subspan((n - 1) * n_vocab, n_vocab)), 0.0);
@@ -232,7 +232,8 @@ TEST(TinyGguf, ConfigAndAccounting) {
   // embd + out: 2*32*40; per layer: norms 2*32, q 32*32, k,v 2*32*16, biases 32+2*16, o 32*32, ffn 3*32*48.
   const int64_t per_layer = 2 * 32 + 32 * 32 + 2 * 32 * 16 + 32 + 2 * 16 + 32 * 32 + 3 * 32 * 48;
   EXPECT_EQ(model->n_params(), 2 * 32 * 40 + 32 + 2 * per_layer);
-  EXPECT_EQ(model->kv_bytes_per_token(), size_t(2 * 2 * 16 * 4));
+  EXPECT_EQ(model->kv_bytes_per_token(KvType::kF32), size_t(2 * 2 * 16 * 4));  // layers x (K, V) x kv_dim x 4
+  EXPECT_EQ(model->kv_bytes_per_token(), size_t(2 * 2 * 16 * 2));               // f16, the default
   EXPECT_EQ(model->chat_template(), "");
 }
 

@@ -113,7 +113,7 @@ class SmolLM2Test : public ::testing::Test {
     if (run_ != nullptr) return *run_;
     auto run = std::make_unique<Run>();
     ThreadPool pool(2);
-    Context ctx(*model_, 256, &pool);
+    Context ctx(*model_, 256, &pool, KvType::kF32);  // the HF budgets are for the exact arithmetic
     const auto ids = PromptIds();
     const auto all = ctx.Eval(ids, /*all_logits=*/true);
     run->prompt_logits.assign(all.begin(), all.end());
@@ -216,6 +216,42 @@ TEST_F(SmolLM2Test, GreedyAnswerMatchesHf) {
   std::cout << "[accuracy] SmolLM2 greedy answer: " << answer << "\n";
   EXPECT_NE(answer.find("Paris"), std::string::npos) << answer;
   EXPECT_EQ(got, expected) << "HF: " << ref_->at("greedy_text").get<std::string>();
+}
+
+// The default f16 KV cache: HF's top-1 at every scored position and the same greedy answer, id for id.
+TEST_F(SmolLM2Test, F16KvCacheGreedyAnswerMatchesHf) {
+  const auto ids = PromptIds();
+  const auto positions = ref_->at("scored_positions").get<std::vector<int32_t>>();
+  const auto hf_top1 = ref_->at("top1").get<std::vector<int32_t>>();
+  ThreadPool pool(2);
+  Context ctx(*model_, 256, &pool);
+  ASSERT_EQ(ctx.kv_type(), KvType::kF16);
+  const auto all = ctx.Eval(ids, /*all_logits=*/true);
+  const size_t n_vocab = size_t(model_->config().n_vocab);
+  for (size_t p = 0; p < positions.size(); ++p)
+    EXPECT_EQ(ArgMax(all.subspan(size_t(positions[p]) * n_vocab, n_vocab)), hf_top1[p]) << "position " << p;
+  const auto expected = ref_->at("greedy").get<std::vector<int32_t>>();
+  Context greedy_ctx(*model_, 256, &pool);
+  EXPECT_EQ(test::GreedyDecode(greedy_ctx, ids, expected.size()), expected);
+}
+
+// A q8_0 KV cache (SmolLM2's head_dim 64 is two blocks): HF's top-1 at every scored position and the answer
+// still names Paris (8.5-bit K/V may move near-tied later tokens, so the full id sequence is not required).
+TEST_F(SmolLM2Test, Q8KvCacheKeepsTop1AndAnswer) {
+  const auto ids = PromptIds();
+  const auto positions = ref_->at("scored_positions").get<std::vector<int32_t>>();
+  const auto hf_top1 = ref_->at("top1").get<std::vector<int32_t>>();
+  ThreadPool pool(2);
+  Context ctx(*model_, 256, &pool, KvType::kQ8_0);
+  const auto all = ctx.Eval(ids, /*all_logits=*/true);
+  const size_t n_vocab = size_t(model_->config().n_vocab);
+  for (size_t p = 0; p < positions.size(); ++p)
+    EXPECT_EQ(ArgMax(all.subspan(size_t(positions[p]) * n_vocab, n_vocab)), hf_top1[p]) << "position " << p;
+  Context greedy_ctx(*model_, 256, &pool, KvType::kQ8_0);
+  const auto got = test::GreedyDecode(greedy_ctx, ids, ref_->at("greedy").size());
+  const std::string answer = model_->tokenizer().Decode(got, /*skip_special=*/true);
+  std::cout << "[accuracy] SmolLM2 greedy answer with a q8_0 KV cache: " << answer << "\n";
+  EXPECT_NE(answer.find("Paris"), std::string::npos) << answer;
 }
 
 }  // namespace

@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "core/error.h"
+#include "kernels/attention/attention.h"
 #include "kernels/ref/matmul.h"
 #include "kernels/ref/ops.h"
 #include "model/blocks/norm.h"
@@ -11,14 +12,6 @@
 namespace seek {
 
 namespace {
-
-void ParallelItems(ThreadPool* pool, int64_t n, const std::function<void(int64_t, int64_t, int)>& fn) {
-  if (pool && pool->size() > 1) {
-    pool->ParallelFor(n, fn);
-  } else {
-    fn(0, n, 0);
-  }
-}
 
 // dst[t][0..n) = src[t * src_stride + offset + 0..n) for t in [0, n_rows): gathers one head's slice.
 void Gather(const float* src, int64_t src_stride, int64_t offset, int64_t n, int64_t n_rows, float* dst) {
@@ -66,78 +59,73 @@ void MlaAttention(const ModelConfig& c, const LayerWeights& l, const RopeTable& 
   } else {
     MatMul(l.wq, xn, q.data(), n, pool);
   }
-  // Latent and shared RoPE key, straight into the cache: [c_kv (normed) ; RoPE(k_pe)].
+  // Latent and shared RoPE key, into the cache: [c_kv (normed) ; RoPE(k_pe)], converted to the cache's type.
   std::vector<float> kva(static_cast<size_t>(n * D));  // [n][L + R]
   MatMul(l.wkv_a_mqa, xn, kva.data(), n, pool);
   const float* kv_norm = F32Data(l.kv_a_norm);
+  std::vector<float> row(static_cast<size_t>(D));  // [L + R] one cache row in fp32
   for (int64_t t = 0; t < n; ++t) {
     const int32_t pos = pos0 + int32_t(t);
-    float* row = cache.at(il_cache, pos);
-    RmsNorm(kva.data() + t * D, kv_norm, row, L, c.norm_eps);
-    std::memcpy(row + L, kva.data() + t * D + L, size_t(R) * sizeof(float));
-    Rope(row + L, R, rope.cos(pos), rope.sin(pos), RopeLayout::kNorm);
+    RmsNorm(kva.data() + t * D, kv_norm, row.data(), L, c.norm_eps);
+    std::memcpy(row.data() + L, kva.data() + t * D + L, size_t(R) * sizeof(float));
+    Rope(row.data() + L, R, rope.cos(pos), rope.sin(pos), RopeLayout::kNorm);
+    KvStoreRow(cache.type, row.data(), cache.at(il_cache, pos), D);
     for (int64_t h = 0; h < H; ++h)
       Rope(q.data() + (t * H + h) * QK + N, R, rope.cos(pos), rope.sin(pos), RopeLayout::kNorm);
   }
   if (form == MlaForm::kAuto) form = ChooseMlaForm(c, n, n_kv);
 
+  AttentionParams p;  // causal attention of the n new tokens over positions [0, n_kv)
+  p.n_tokens = n_tokens;
+  p.n_head = int32_t(H);
+  p.pos0 = pos0;
+  p.scale = scale;
   std::vector<float> attn(static_cast<size_t>(n * H * V));  // [n][H][V] per-head outputs, before attn_output
   if (form == MlaForm::kNaive) {
-    // Decompress K_nope and V of every position: [n_kv][H][N + V].
-    std::vector<float> latent(static_cast<size_t>(n_kv * L));
-    Gather(cache.at(il_cache, 0), D, 0, L, n_kv, latent.data());
+    // The cached rows in fp32, [n_kv][L + R]; then K_nope and V of every position, [n_kv][H][N + V].
+    std::vector<float> rows(static_cast<size_t>(n_kv * D)), latent(static_cast<size_t>(n_kv * L));
+    for (int64_t pos = 0; pos < n_kv; ++pos) KvLoadRow(cache.type, cache.at(il_cache, int32_t(pos)), rows.data() + pos * D, D);
+    Gather(rows.data(), D, 0, L, n_kv, latent.data());
     std::vector<float> kv(static_cast<size_t>(n_kv * H * (N + V)));
     MatMul(l.wkv_b, latent.data(), kv.data(), n_kv, pool);
-    ParallelItems(pool, n * H, [&](int64_t begin, int64_t end, int) {
-      std::vector<float> scores(static_cast<size_t>(n_kv));
-      for (int64_t item = begin; item < end; ++item) {
-        const int64_t t = item / H, h = item % H, n_att = pos0 + t + 1;  // causal
-        const float* qh = q.data() + (t * H + h) * QK;
-        for (int64_t p = 0; p < n_att; ++p) {
-          const float* kp = kv.data() + (p * H + h) * (N + V);
-          scores[size_t(p)] =
-              (DotF32(qh, kp, N) + DotF32(qh + N, cache.at(il_cache, int32_t(p)) + L, R)) * scale;
-        }
-        Softmax(scores.data(), n_att);
-        float* oh = attn.data() + (t * H + h) * V;
-        std::memset(oh, 0, size_t(V) * sizeof(float));
-        for (int64_t p = 0; p < n_att; ++p) {
-          const float* vp = kv.data() + (p * H + h) * (N + V) + N;
-          const float a = scores[size_t(p)];
-          for (int64_t i = 0; i < V; ++i) oh[i] += a * vp[i];
-        }
+    // Per-head keys [k_nope_h ; k_pe], [n_kv][H][N + R]: plain multi-head attention (n_head_kv = H).
+    std::vector<float> keys(static_cast<size_t>(n_kv * H * QK));
+    for (int64_t pos = 0; pos < n_kv; ++pos) {
+      for (int64_t h = 0; h < H; ++h) {
+        float* dst = keys.data() + (pos * H + h) * QK;
+        std::memcpy(dst, kv.data() + (pos * H + h) * (N + V), size_t(N) * sizeof(float));
+        std::memcpy(dst + N, rows.data() + pos * D + L, size_t(R) * sizeof(float));
       }
-    });
+    }
+    p.q = q.data();
+    p.out = attn.data();
+    p.k = KvRows{KvType::kF32, keys.data(), size_t(H * QK) * sizeof(float), QK, 0};
+    p.v = KvRows{KvType::kF32, kv.data(), size_t(H * (N + V)) * sizeof(float), N + V, N};
+    p.n_head_kv = int32_t(H);
+    p.dk = int32_t(QK);
+    p.dv = int32_t(V);
+    Attention(p, pool);
   } else {
-    // Absorb W_UK into the query: q_abs[t][h] = W_UK_h^T q_nope[t][h], [n][H][L].
-    std::vector<float> q_abs(static_cast<size_t>(n * H * L)), tmp_in(size_t(n * std::max(N, L))),
+    // Absorb W_UK into the query: q_cat[t][h] = [W_UK_h^T q_nope[t][h] ; q_pe[t][h]], [n][H][L + R], so the
+    // score is q_cat . (cached row) and every head shares one "KV head": the cached rows, V = their first L.
+    std::vector<float> q_cat(static_cast<size_t>(n * H * D)), tmp_in(size_t(n * std::max(N, L))),
         tmp_out(size_t(n * std::max(L, V)));
     for (int64_t h = 0; h < H; ++h) {
       Gather(q.data(), H * QK, h * QK, N, n, tmp_in.data());
       MatMul(Slice2D(l.wk_b, h), tmp_in.data(), tmp_out.data(), n, pool);  // [n][L]
-      Scatter(tmp_out.data(), L, n, q_abs.data(), H * L, h * L);
+      Scatter(tmp_out.data(), L, n, q_cat.data(), H * D, h * D);
+      for (int64_t t = 0; t < n; ++t)
+        std::memcpy(q_cat.data() + (t * H + h) * D + L, q.data() + (t * H + h) * QK + N, size_t(R) * sizeof(float));
     }
     std::vector<float> o_lat(static_cast<size_t>(n * H * L));  // [n][H][L] attention-weighted latents
-    ParallelItems(pool, n * H, [&](int64_t begin, int64_t end, int) {
-      std::vector<float> scores(static_cast<size_t>(n_kv));
-      for (int64_t item = begin; item < end; ++item) {
-        const int64_t t = item / H, h = item % H, n_att = pos0 + t + 1;
-        const float* qa = q_abs.data() + (t * H + h) * L;
-        const float* qpe = q.data() + (t * H + h) * QK + N;
-        for (int64_t p = 0; p < n_att; ++p) {
-          const float* cp = cache.at(il_cache, int32_t(p));
-          scores[size_t(p)] = (DotF32(qa, cp, L) + DotF32(qpe, cp + L, R)) * scale;
-        }
-        Softmax(scores.data(), n_att);
-        float* oh = o_lat.data() + (t * H + h) * L;
-        std::memset(oh, 0, size_t(L) * sizeof(float));
-        for (int64_t p = 0; p < n_att; ++p) {
-          const float* cp = cache.at(il_cache, int32_t(p));
-          const float a = scores[size_t(p)];
-          for (int64_t i = 0; i < L; ++i) oh[i] += a * cp[i];
-        }
-      }
-    });
+    p.q = q_cat.data();
+    p.out = o_lat.data();
+    p.k = KvRows{cache.type, cache.at(il_cache, 0), cache.row_bytes, 0, 0};
+    p.v = p.k;
+    p.n_head_kv = 1;
+    p.dk = int32_t(D);
+    p.dv = int32_t(L);
+    Attention(p, pool);
     // Expand through W_UV: attn[t][h] = W_UV_h o_lat[t][h], [n][H][V].
     for (int64_t h = 0; h < H; ++h) {
       Gather(o_lat.data(), H * L, h * L, L, n, tmp_in.data());

@@ -4,7 +4,7 @@
 //   q            = attn_q_b(rmsnorm(attn_q_a(x))) or attn_q(x)     [H][N + R] = [q_nope ; q_pe]
 //   [c_kv; k_pe] = attn_kv_a_mqa(x);  c_kv = rmsnorm(c_kv)          [L], [R] (k_pe shared by all heads)
 //   q_pe, k_pe  <- RoPE (adjacent pairs, YaRN if configured)
-//   cache[pos]   = [c_kv ; k_pe]                                    L + R floats per token per layer
+//   cache[pos]   = [c_kv ; k_pe]                                    L + R values per token per layer (f16)
 //   naive:    [k_nope_h ; v_h] = W_UKV_h c_kv for every cached position;
 //             score = q_nope_h.k_nope_h + q_pe.k_pe
 //   absorbed: q_abs_h = W_UK_h^T q_nope_h [L];  score = q_abs_h.c_kv + q_pe.k_pe;
@@ -27,6 +27,7 @@
 #include <vector>
 
 #include "core/thread_pool.h"
+#include "kernels/attention/kv_types.h"
 #include "model/blocks/rope.h"
 #include "model/config.h"
 #include "model/weights.h"
@@ -34,19 +35,27 @@
 namespace seek {
 
 // The compressed KV cache of one sequence: per layer and position the normed latent c_KV, then the RoPE'd
-// shared key k_pe. fp32 for now (bytes per token = ModelConfig::kv_elements_per_token() * 4; f16 would halve
-// it: V2-Lite 31,104 B).
+// shared key k_pe, stored as f16 (default), q8_0 or f32 (kernels/attention/kv_types.h). Bytes per token =
+// n_layer * KvRowBytes(type, kv_lora_rank + qk_rope_head_dim): V2-Lite at f16 576 x 27 x 2 = 31,104 B.
+// The absorbed form attends over these rows directly (one shared "KV head": K = the whole row, V = its first
+// kv_lora_rank values); the naive form converts the latents to fp32 once per call.
 struct MlaCache {
+  KvType type = kDefaultKvType;
   int32_t n_layer = 0, n_ctx = 0, kv_lora_rank = 0, n_rot = 0;
-  std::vector<float> data;  // [n_layer][n_ctx][kv_lora_rank + n_rot]
+  size_t row_bytes = 0;       // KvRowBytes(type, dim())
+  std::vector<uint8_t> data;  // [n_layer][n_ctx][row_bytes]: kv_lora_rank + n_rot values of `type`
 
-  void Allocate(int32_t layers, int32_t ctx, int32_t kv_lora, int32_t rope_dim) {
-    n_layer = layers, n_ctx = ctx, kv_lora_rank = kv_lora, n_rot = rope_dim;
-    data.assign(size_t(layers) * size_t(ctx) * size_t(dim()), 0.0f);
+  // kv_lora and rope_dim must be multiples of KvBlockSize(t) (Context checks with CheckKvType).
+  void Allocate(int32_t layers, int32_t ctx, int32_t kv_lora, int32_t rope_dim, KvType t = kDefaultKvType) {
+    type = t, n_layer = layers, n_ctx = ctx, kv_lora_rank = kv_lora, n_rot = rope_dim;
+    row_bytes = KvRowBytes(t, dim());
+    data.assign(size_t(layers) * size_t(ctx) * row_bytes, 0);
   }
   int32_t dim() const { return kv_lora_rank + n_rot; }
-  float* at(int32_t il, int32_t pos) { return data.data() + (int64_t(il) * n_ctx + pos) * dim(); }
-  const float* at(int32_t il, int32_t pos) const { return data.data() + (int64_t(il) * n_ctx + pos) * dim(); }
+  uint8_t* at(int32_t il, int32_t pos) { return data.data() + (size_t(il) * size_t(n_ctx) + size_t(pos)) * row_bytes; }
+  const uint8_t* at(int32_t il, int32_t pos) const {
+    return data.data() + (size_t(il) * size_t(n_ctx) + size_t(pos)) * row_bytes;
+  }
 };
 
 // The cheaper form for n_tokens new tokens attending over n_kv positions (formulas above).

@@ -1,0 +1,352 @@
+// Flash-style causal attention with AVX2 + FMA + F16C (contract in kernels/attention/attention.h).
+//
+// Work item = (KV head g, tile of query tokens [t0, t1), KV range [kv0, kv1)). Its query rows are the group's
+// heads of every token in the tile (row r = (t - t0) * group + head-in-group), so a block of cached rows is
+// converted to fp32 once (F16C / Q8_0 unpack) and then read by every row. Per block of Bk positions:
+//   S = (scale q) K_block^T           (only positions <= the row's causal limit)
+//   m' = max(m, max S); c = exp(m - m'); l = c l + sum exp(S - m'); O = c O + exp(S - m') V_block
+// which is the online softmax of Milakov & Gimelshein (arXiv:1805.02867) as FlashAttention uses it (Dao et
+// al. 2022, arXiv:2205.14135, algorithm 1); llama.cpp's CPU flash-attention path reads the cache the same
+// way. At the end O / l is the output, and no n_tokens x n_kv score matrix ever exists.
+//
+// Parallel over items. Prefill has plenty (KV heads x query tiles, tiles ordered so that each contiguous
+// chunk of the pool mixes short and long causal rows). Decode has only n_head_kv items (one for MLA's
+// absorbed form), so the KV range is split and the partial (O, m, l) merged afterwards with the same
+// rescaling (flash-decoding, Dao et al. 2023).
+#include <immintrin.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <limits>
+#include <vector>
+
+#include "core/error.h"
+#include "core/half.h"
+#include "kernels/attention/attention.h"
+#include "kernels/matmul/avx2_util.h"
+#include "kernels/quant/blocks.h"
+#include "kernels/ref/attention.h"
+
+namespace seek::avx2 {
+namespace {
+
+constexpr int64_t kTileRows = 64;     // query rows per tile (tokens x group heads), at least one token
+constexpr int64_t kMinSplitKv = 128;  // positions per KV split, at least
+constexpr float kNegInf = -std::numeric_limits<float>::infinity();
+
+// exp(x), relative error < 2e-7 for x in [-87, 88] (clamped outside: the results only weight softmax terms).
+// 2^n * e^r with n = round(x / ln 2), r = x - n ln 2 (ln 2 split in two for accuracy), |r| <= ln2 / 2, and
+// e^r by its degree-6 Taylor polynomial (remainder r^7 / 7! < 1.2e-7).
+inline __m256 Exp(__m256 x) {
+  x = _mm256_min_ps(_mm256_max_ps(x, _mm256_set1_ps(-87.0f)), _mm256_set1_ps(88.0f));
+  const __m256 n = _mm256_round_ps(_mm256_mul_ps(x, _mm256_set1_ps(1.44269504088896341f)),
+                                   _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+  __m256 r = _mm256_fnmadd_ps(n, _mm256_set1_ps(0.693359375f), x);
+  r = _mm256_fnmadd_ps(n, _mm256_set1_ps(-2.12194440e-4f), r);
+  __m256 poly = _mm256_set1_ps(1.0f / 720.0f);
+  poly = _mm256_fmadd_ps(poly, r, _mm256_set1_ps(1.0f / 120.0f));
+  poly = _mm256_fmadd_ps(poly, r, _mm256_set1_ps(1.0f / 24.0f));
+  poly = _mm256_fmadd_ps(poly, r, _mm256_set1_ps(1.0f / 6.0f));
+  poly = _mm256_fmadd_ps(poly, r, _mm256_set1_ps(0.5f));
+  poly = _mm256_fmadd_ps(poly, r, _mm256_set1_ps(1.0f));
+  poly = _mm256_fmadd_ps(poly, r, _mm256_set1_ps(1.0f));
+  const __m256i e = _mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtps_epi32(n), _mm256_set1_epi32(127)), 23);
+  return _mm256_mul_ps(poly, _mm256_castsi256_ps(e));
+}
+
+// The four lane sums of a0..a3.
+inline __m128 HSum4(__m256 a0, __m256 a1, __m256 a2, __m256 a3) {
+  const __m256 s = _mm256_hadd_ps(_mm256_hadd_ps(a0, a1), _mm256_hadd_ps(a2, a3));
+  return _mm_add_ps(_mm256_castps256_ps128(s), _mm256_extractf128_ps(s, 1));
+}
+
+void LoadRow(KvType t, const void* x, float* y, int64_t n) {
+  switch (t) {
+    case KvType::kF32:
+      std::memcpy(y, x, size_t(n) * sizeof(float));
+      return;
+    case KvType::kF16: {
+      const uint16_t* h = static_cast<const uint16_t*>(x);
+      int64_t i = 0;
+      for (; i + 8 <= n; i += 8)
+        _mm256_storeu_ps(y + i, _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(h + i))));
+      for (; i < n; ++i) y[i] = FP16ToF32(h[i]);
+      return;
+    }
+    case KvType::kQ8_0: {
+      const BlockQ8_0* b = static_cast<const BlockQ8_0*>(x);
+      for (int64_t ib = 0; ib < n / kQK8_0; ++ib) {
+        const __m256 d = _mm256_set1_ps(FP16ToF32(b[ib].d));
+        for (int k = 0; k < kQK8_0; k += 8) {
+          const __m128i q = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(b[ib].qs + k));
+          _mm256_storeu_ps(y + ib * kQK8_0 + k,
+                           _mm256_mul_ps(d, _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(q))));
+        }
+      }
+      return;
+    }
+  }
+}
+
+void StoreRow(KvType t, const float* x, void* y, int64_t n) {
+  if (t != KvType::kF16) return KvStoreRowRef(t, x, y, n);  // f32: a copy; q8_0: the reference quantizer
+  uint16_t* h = static_cast<uint16_t*>(y);
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(h + i),
+                     _mm256_cvtps_ph(_mm256_loadu_ps(x + i), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
+  }
+  for (; i < n; ++i) h[i] = F32ToFP16(x[i]);
+}
+
+// fp32 view of nb rows (positions b0..b0+nb) of KV head g, d values each: the cache itself for f32, else
+// converted into `scratch` ([nb][d]). *stride receives the distance between rows in floats.
+const float* RowsF32(const KvRows& r, int64_t b0, int64_t nb, int64_t g, int64_t d, float* scratch,
+                     int64_t* stride) {
+  if (r.type == KvType::kF32) {
+    *stride = int64_t(r.row_bytes / sizeof(float));
+    return reinterpret_cast<const float*>(KvRowsAt(r, b0, g));
+  }
+  for (int64_t j = 0; j < nb; ++j) LoadRow(r.type, KvRowsAt(r, b0 + j, g), scratch + j * d, d);
+  *stride = d;
+  return scratch;
+}
+
+// s[j] = q . k[j], j in [0, nv), four keys at a time.
+void Scores(const float* q, const float* k, int64_t kstride, int64_t nv, int64_t d, float* s) {
+  const int64_t d8 = d & ~int64_t(7);
+  int64_t j = 0;
+  for (; j + 4 <= nv; j += 4) {
+    const float* k0 = k + j * kstride;
+    const float* k1 = k0 + kstride;
+    const float* k2 = k1 + kstride;
+    const float* k3 = k2 + kstride;
+    __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
+    for (int64_t i = 0; i < d8; i += 8) {
+      const __m256 qv = _mm256_loadu_ps(q + i);
+      a0 = _mm256_fmadd_ps(qv, _mm256_loadu_ps(k0 + i), a0);
+      a1 = _mm256_fmadd_ps(qv, _mm256_loadu_ps(k1 + i), a1);
+      a2 = _mm256_fmadd_ps(qv, _mm256_loadu_ps(k2 + i), a2);
+      a3 = _mm256_fmadd_ps(qv, _mm256_loadu_ps(k3 + i), a3);
+    }
+    _mm_storeu_ps(s + j, HSum4(a0, a1, a2, a3));
+    for (int64_t i = d8; i < d; ++i) {
+      s[j] += q[i] * k0[i];
+      s[j + 1] += q[i] * k1[i];
+      s[j + 2] += q[i] * k2[i];
+      s[j + 3] += q[i] * k3[i];
+    }
+  }
+  for (; j < nv; ++j) {
+    const float* kj = k + j * kstride;
+    __m256 a = _mm256_setzero_ps();
+    for (int64_t i = 0; i < d8; i += 8)
+      a = _mm256_fmadd_ps(_mm256_loadu_ps(q + i), _mm256_loadu_ps(kj + i), a);
+    float sum = HSum(a);
+    for (int64_t i = d8; i < d; ++i) sum += q[i] * kj[i];
+    s[j] = sum;
+  }
+}
+
+// s[j] = exp(s[j] - m), j in [0, n); returns the sum.
+float ExpShift(float* s, int64_t n, float m) {
+  const __m256 mv = _mm256_set1_ps(m);
+  __m256 acc = _mm256_setzero_ps();
+  int64_t j = 0;
+  for (; j + 8 <= n; j += 8) {
+    const __m256 e = Exp(_mm256_sub_ps(_mm256_loadu_ps(s + j), mv));
+    _mm256_storeu_ps(s + j, e);
+    acc = _mm256_add_ps(acc, e);
+  }
+  float sum = HSum(acc);
+  for (; j < n; ++j) {
+    s[j] = std::exp(s[j] - m);
+    sum += s[j];
+  }
+  return sum;
+}
+
+// o[0..d) = c * o + sum_j p[j] v[j] (c = 1 skips the rescale).
+void Accumulate(float* o, float c, const float* p, const float* v, int64_t vstride, int64_t nv, int64_t d) {
+  const __m256 cv = _mm256_set1_ps(c);
+  int64_t i = 0;
+  for (; i + 32 <= d; i += 32) {
+    __m256 a0 = _mm256_mul_ps(cv, _mm256_loadu_ps(o + i)), a1 = _mm256_mul_ps(cv, _mm256_loadu_ps(o + i + 8)),
+           a2 = _mm256_mul_ps(cv, _mm256_loadu_ps(o + i + 16)),
+           a3 = _mm256_mul_ps(cv, _mm256_loadu_ps(o + i + 24));
+    for (int64_t j = 0; j < nv; ++j) {
+      const __m256 pj = _mm256_set1_ps(p[j]);
+      const float* vj = v + j * vstride + i;
+      a0 = _mm256_fmadd_ps(pj, _mm256_loadu_ps(vj), a0);
+      a1 = _mm256_fmadd_ps(pj, _mm256_loadu_ps(vj + 8), a1);
+      a2 = _mm256_fmadd_ps(pj, _mm256_loadu_ps(vj + 16), a2);
+      a3 = _mm256_fmadd_ps(pj, _mm256_loadu_ps(vj + 24), a3);
+    }
+    _mm256_storeu_ps(o + i, a0);
+    _mm256_storeu_ps(o + i + 8, a1);
+    _mm256_storeu_ps(o + i + 16, a2);
+    _mm256_storeu_ps(o + i + 24, a3);
+  }
+  for (; i + 8 <= d; i += 8) {
+    __m256 a = _mm256_mul_ps(cv, _mm256_loadu_ps(o + i));
+    for (int64_t j = 0; j < nv; ++j)
+      a = _mm256_fmadd_ps(_mm256_set1_ps(p[j]), _mm256_loadu_ps(v + j * vstride + i), a);
+    _mm256_storeu_ps(o + i, a);
+  }
+  for (; i < d; ++i) {
+    float a = c * o[i];
+    for (int64_t j = 0; j < nv; ++j) a += p[j] * v[j * vstride + i];
+    o[i] = a;
+  }
+}
+
+// Per-thread buffers of one work item.
+struct Scratch {
+  std::vector<float> q;       // [rows][dk] scaled queries
+  std::vector<float> s;       // [rows][bk] scores, then probabilities
+  std::vector<float> kf, vf;  // [bk][dk], [bk][dv] converted cache rows
+};
+
+// One work item (see the file comment). o ([rows][dv]), m, l ([rows]) receive the unnormalised output, the
+// running max and the running sum; a row that sees no position of [kv0, kv1) keeps m = -inf, l = 0, o = 0.
+void RunTile(const AttentionParams& p, int64_t g, int64_t t0, int64_t t1, int64_t kv0, int64_t kv1, float* o,
+             float* m, float* l, Scratch& sc) {
+  const int64_t group = p.n_head / p.n_head_kv, dk = p.dk, dv = p.dv;
+  const int64_t rows = (t1 - t0) * group;
+  const int64_t bk = dk <= 128 ? 64 : (dk <= 256 ? 32 : 16);  // keep a converted K block within ~32 KB
+  const bool v_in_k = p.v.data == p.k.data && p.v.type == p.k.type && p.v.row_bytes == p.k.row_bytes &&
+                      p.v.col_offset == p.k.col_offset && p.v.head_offset == p.k.head_offset && dv <= dk;
+  sc.q.resize(size_t(rows * dk));
+  sc.s.resize(size_t(rows * bk));
+  sc.kf.resize(size_t(bk * dk));
+  sc.vf.resize(size_t(bk * dv));
+  for (int64_t t = t0; t < t1; ++t) {  // the group's heads are adjacent in q: one run of group * dk floats
+    const float* src = p.q + (t * p.n_head + g * group) * dk;
+    float* dst = sc.q.data() + (t - t0) * group * dk;
+    for (int64_t i = 0; i < group * dk; ++i) dst[i] = src[i] * p.scale;
+  }
+  std::fill(m, m + rows, kNegInf);
+  std::fill(l, l + rows, 0.0f);
+  std::fill(o, o + rows * dv, 0.0f);
+
+  const int64_t last_visible = p.pos0 + t1 - 1;  // of the tile's last token
+  for (int64_t b0 = kv0; b0 < std::min(kv1, last_visible + 1); b0 += bk) {
+    const int64_t nb = std::min(bk, kv1 - b0);
+    int64_t kstride = 0, vstride = 0;
+    const float* k = RowsF32(p.k, b0, nb, g, dk, sc.kf.data(), &kstride);
+    const float* v = v_in_k ? k : RowsF32(p.v, b0, nb, g, dv, sc.vf.data(), &vstride);
+    if (v_in_k) vstride = kstride;
+    for (int64_t t = t0; t < t1; ++t) {
+      const int64_t nv = std::min(nb, p.pos0 + t - b0 + 1);  // causal mask of this tile
+      if (nv <= 0) continue;
+      for (int64_t r = (t - t0) * group; r < (t - t0 + 1) * group; ++r) {
+        float* s = sc.s.data() + r * bk;
+        Scores(sc.q.data() + r * dk, k, kstride, nv, dk, s);
+        float mx = m[r];
+        for (int64_t j = 0; j < nv; ++j) mx = std::max(mx, s[j]);
+        const float c = m[r] == kNegInf ? 0.0f : std::exp(m[r] - mx);
+        l[r] = c * l[r] + ExpShift(s, nv, mx);
+        m[r] = mx;
+        Accumulate(o + r * dv, c, s, v, vstride, nv, dv);
+      }
+    }
+  }
+}
+
+struct Thread {
+  Scratch scratch;
+  std::vector<float> o, m, l;  // unsplit items: one tile's rows
+};
+
+void AttentionAvx2(const AttentionParams& p, ThreadPool* pool) {
+  const int64_t group = p.n_head / p.n_head_kv, dv = p.dv;
+  const int64_t tile_tokens = std::max<int64_t>(1, kTileRows / group);
+  const int64_t n_qt = (p.n_tokens + tile_tokens - 1) / tile_tokens;
+  const int64_t max_rows = tile_tokens * group;
+  const int n_threads = pool ? pool->size() : 1;
+  const int64_t n_kv = int64_t(p.pos0) + p.n_tokens;
+  const int64_t base_items = int64_t(p.n_head_kv) * n_qt;
+  int64_t n_split = 1;
+  if (n_threads > 1 && base_items < 2 * n_threads) {
+    n_split =
+        std::min((2 * n_threads + base_items - 1) / base_items, std::max<int64_t>(1, n_kv / kMinSplitKv));
+  }
+  const int64_t n_items = base_items * n_split;
+
+  // Split partials: [item][max_rows][dv] outputs and [item][max_rows] maxima and sums.
+  thread_local std::vector<float> part_o, part_m, part_l;
+  if (n_split > 1) {
+    part_o.resize(size_t(n_items * max_rows * dv));
+    part_m.resize(size_t(n_items * max_rows));
+    part_l.resize(size_t(n_items * max_rows));
+  }
+  // (thread_local names inside the lambda would be the worker's own: pass the caller's buffers by pointer.)
+  float* const po = part_o.data();
+  float* const pm = part_m.data();
+  float* const pl = part_l.data();
+  auto work = [&](int64_t begin, int64_t end, int) {
+    thread_local Thread th;
+    for (int64_t item = begin; item < end; ++item) {
+      const int64_t s = item % n_split, rest = item / n_split, g = rest / n_qt, k = rest % n_qt;
+      const int64_t qt = (k % 2 == 0) ? k / 2 : n_qt - 1 - k / 2;  // 0, last, 1, last-1, ...: balanced chunks
+      const int64_t t0 = qt * tile_tokens, t1 = std::min<int64_t>(p.n_tokens, t0 + tile_tokens);
+      const int64_t kv_end = p.pos0 + t1, rows = (t1 - t0) * group;
+      if (n_split > 1) {
+        const int64_t kv0 = kv_end * s / n_split, kv1 = kv_end * (s + 1) / n_split;
+        const int64_t at = (rest * n_split + s) * max_rows;
+        RunTile(p, g, t0, t1, kv0, kv1, po + at * dv, pm + at, pl + at, th.scratch);
+        continue;
+      }
+      th.o.resize(size_t(rows * dv));
+      th.m.resize(size_t(rows));
+      th.l.resize(size_t(rows));
+      RunTile(p, g, t0, t1, 0, kv_end, th.o.data(), th.m.data(), th.l.data(), th.scratch);
+      for (int64_t r = 0; r < rows; ++r) {
+        const int64_t t = t0 + r / group, h = g * group + r % group;
+        const float inv = 1.0f / th.l[size_t(r)];
+        float* dst = p.out + (t * p.n_head + h) * dv;
+        const float* src = th.o.data() + r * dv;
+        for (int64_t i = 0; i < dv; ++i) dst[i] = src[i] * inv;
+      }
+    }
+  };
+  if (pool && n_threads > 1 && n_items > 1) {
+    pool->ParallelFor(n_items, work);
+  } else {
+    work(0, n_items, 0);
+  }
+  if (n_split == 1) return;
+
+  // Merge the splits of each (KV head, tile): O = sum_s e^(m_s - M) O_s / sum_s e^(m_s - M) l_s.
+  for (int64_t rest = 0; rest < base_items; ++rest) {
+    const int64_t g = rest / n_qt, k = rest % n_qt;
+    const int64_t qt = (k % 2 == 0) ? k / 2 : n_qt - 1 - k / 2;
+    const int64_t t0 = qt * tile_tokens, t1 = std::min<int64_t>(p.n_tokens, t0 + tile_tokens);
+    for (int64_t r = 0; r < (t1 - t0) * group; ++r) {
+      float mx = kNegInf;
+      for (int64_t s = 0; s < n_split; ++s)
+        mx = std::max(mx, part_m[size_t((rest * n_split + s) * max_rows + r)]);
+      const int64_t t = t0 + r / group, h = g * group + r % group;
+      float* dst = p.out + (t * p.n_head + h) * dv;
+      std::fill(dst, dst + dv, 0.0f);
+      float sum = 0.0f;
+      for (int64_t s = 0; s < n_split; ++s) {
+        const int64_t at = (rest * n_split + s) * max_rows + r;
+        if (part_m[size_t(at)] == kNegInf) continue;  // this split is beyond the row's causal limit
+        const float w = std::exp(part_m[size_t(at)] - mx);
+        sum += w * part_l[size_t(at)];
+        const float* src = part_o.data() + at * dv;
+        for (int64_t i = 0; i < dv; ++i) dst[i] += w * src[i];
+      }
+      const float inv = 1.0f / sum;
+      for (int64_t i = 0; i < dv; ++i) dst[i] *= inv;
+    }
+  }
+}
+
+}  // namespace
+
+const AttentionKernels kAttentionKernels = {AttentionAvx2, StoreRow, LoadRow};
+
+}  // namespace seek::avx2
