@@ -211,6 +211,8 @@ def main():
         base_fig = parse_ppl(r.stdout)
         print(f"   base PPL {base_fig['ppl']:.4f} over {base_fig['n_scored']} tokens ({dt:.0f} s)", file=sys.stderr)
 
+    cache_path = work / "scores.json"
+    cache = json.loads(cache_path.read_text()) if cache_path.exists() else {}
     rows = []
     for typ in a.types:
         for who in ("seek", "llama.cpp"):
@@ -220,9 +222,9 @@ def main():
             if not (a.keep and out.exists()):
                 print(f"== {who} quantize {tag}", file=sys.stderr)
                 if who == "seek":
-                    cmd = [seek, "quantize", base, out, typ, "-q", *thr] + (["--pure"] if a.pure else [])
+                    cmd = [seek, "quantize", base, out, typ, *thr] + (["--pure"] if a.pure else [])
                     r, qtime = run(cmd, "seek quantize")
-                    fb = sorted(set(re.findall(r"using (\w+) instead of", r.stderr)))
+                    fb = sorted(set(re.findall(r"^note: .* using (\w+) instead of", r.stderr, re.M)))
                     note = ("fallbacks: " + ", ".join(fb)) if fb else ""
                 else:
                     ftype = (PURE_FTYPE if a.pure else LLAMA_FTYPES).get(typ)
@@ -236,9 +238,18 @@ def main():
                         print(f"   {note}", file=sys.stderr)
                         continue
             tensors = read_gguf_tensors(out)
-            r, dt = run([seek, "perplexity", "-m", out, "-f", a.text, "--kl-base", base_lp, *thr],
-                        "seek perplexity")
-            fig = parse_ppl(r.stdout)
+            # With --keep, a file unchanged since an earlier run (same size and mtime, same base log-probs) is
+            # not scored again.
+            st = out.stat()
+            key = f"{out.name}|{st.st_size}|{st.st_mtime_ns}|{base_lp.name}"
+            if a.keep and key in cache:
+                fig, dt = cache[key], 0.0
+            else:
+                r, dt = run([seek, "perplexity", "-m", out, "-f", a.text, "--kl-base", base_lp, *thr],
+                            "seek perplexity")
+                fig = parse_ppl(r.stdout)
+                cache[key] = fig
+                cache_path.write_text(json.dumps(cache, indent=1))
             if base_fig is None:  # reused base log-probs: every KL run reports the base's PPL
                 base_fig = dict(ppl=fig["base_ppl"], n_scored=fig["n_scored"])
             row = dict(type=tag, engine=who, file=str(out), file_mb=os.path.getsize(out) / 1e6,
@@ -273,8 +284,8 @@ def main():
         if s and l:
             s, l = s[0], l[0]
             verdict = "no worse" if s["kl_mean"] <= l["kl_mean"] else "WORSE"
-            print(f"{tag}: mean KL seek / llama.cpp = {s['kl_mean'] / l['kl_mean']:.4f} ({verdict}); "
-                  f"quantize time seek {s['quantize_s'] or 0:.1f} s, llama.cpp {l['quantize_s'] or 0:.1f} s")
+            print(f"{tag}: mean KL seek / llama.cpp = {s['kl_mean'] / l['kl_mean']:.4f} ({verdict})"
+                  + (f"; quantize time seek {s['quantize_s']:.1f} s, llama.cpp {l['quantize_s']:.1f} s" if s["quantize_s"] and l["quantize_s"] else ""))
     if a.json:
         Path(a.json).write_text(json.dumps(dict(base=str(base), base_figures=base_fig, text=a.text, ctx=a.ctx,
                                                 chunks=a.chunks, pure=a.pure, rows=rows), indent=2))

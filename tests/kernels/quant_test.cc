@@ -3,10 +3,11 @@
 // or small ports). Error budgets:
 //  - DequantizeRow: bit-identical to the reference (every type; see quant_legacy.cc / quant_k.cc for why no
 //    ulp slack is needed: all products are exact in fp32 and at most one rounding follows).
-//  - QuantizeRow: identical bytes, except Q4_0 / Q5_0, whose scale search (quant_legacy.cc FitSymmetricBlock)
-//    starts from the reference's round-to-nearest and keeps it unless it finds a smaller error: there every
-//    block's squared error must be <= that of gguf-py's bytes (both decoded by the bit-exact dequantizer), and
-//    the bytes must equal gguf-py's wherever its error is not finite.
+//  - QuantizeRow: identical bytes, except Q4_0, whose scale search (quant_legacy.cc FitSymmetricBlock)
+//    starts from the reference's round-to-nearest and keeps it unless it finds a smaller weighted error: there
+//    every block's weighted squared error (w = sqrt(mean(x^2) + x^2)) must be <= that of gguf-py's bytes (both
+//    decoded by the bit-exact dequantizer), and the bytes must equal gguf-py's wherever its error is not
+//    finite.
 //  - DotRowF32: |dot - exact| <= kDotRelBudget * sum_i |w_i x_i| against a double-precision dot of the
 //    dequantized row (fp32 accumulation of n <= 1024 terms, block by block).
 #include "kernels/quant/quant.h"
@@ -133,7 +134,7 @@ TEST(Quant, DequantizeMatchesGgufPyBitForBit) {
 }
 
 bool HasScaleSearch(DType t) {
-  return t == DType::kQ4_0 || t == DType::kQ5_0;
+  return t == DType::kQ4_0;
 }
 
 TEST(Quant, QuantizeMatchesGgufPyBytes) {
@@ -154,7 +155,8 @@ TEST(Quant, QuantizeMatchesGgufPyBytes) {
   }
 }
 
-// Q4_0 / Q5_0: block by block, never a larger squared error than gguf-py's round-to-nearest bytes.
+// Q4_0: block by block, never a larger weighted squared error than gguf-py's round-to-nearest bytes.
+// The weights are the search's criterion (quant_legacy.cc FitSymmetricBlock), recomputed here.
 TEST(Quant, ScaleSearchNeverWorseThanGgufPy) {
   int n_records = 0, n_blocks = 0, n_improved = 0;
   for (const Record& r : Fixture()) {
@@ -169,10 +171,13 @@ TEST(Quant, ScaleSearchNeverWorseThanGgufPy) {
     DequantizeRow(r.type, out.data(), ours.data(), n);
     DequantizeRow(r.type, r.bytes.data(), ref.data(), n);
     for (int64_t b = 0; b < n / bs; ++b) {
-      double e_ours = 0, e_ref = 0;
+      double mean_x2 = 0, e_ours = 0, e_ref = 0;
+      for (int64_t j = b * bs; j < (b + 1) * bs; ++j)
+        mean_x2 += static_cast<double>(r.values[j]) * r.values[j] / static_cast<double>(bs);
       for (int64_t j = b * bs; j < (b + 1) * bs; ++j) {
-        e_ours += (static_cast<double>(r.values[j]) - ours[j]) * (static_cast<double>(r.values[j]) - ours[j]);
-        e_ref += (static_cast<double>(r.values[j]) - ref[j]) * (static_cast<double>(r.values[j]) - ref[j]);
+        const double x = r.values[j], w = std::sqrt(mean_x2 + x * x);
+        e_ours += w * (x - ours[j]) * (x - ours[j]);
+        e_ref += w * (x - ref[j]) * (x - ref[j]);
       }
       ++n_blocks;
       const bool same_bytes = std::memcmp(out.data() + b * block_bytes, r.bytes.data() + b * block_bytes,
@@ -185,22 +190,23 @@ TEST(Quant, ScaleSearchNeverWorseThanGgufPy) {
       n_improved += !same_bytes;
     }
   }
-  EXPECT_GE(n_records, 2);
-  std::printf("[accuracy] Q4_0/Q5_0 scale search: %d of %d fixture blocks improved on gguf-py's RTN\n",
+  EXPECT_GE(n_records, 1);
+  std::printf("[accuracy] Q4_0 scale search: %d of %d fixture blocks improved on gguf-py's RTN\n",
               n_improved, n_blocks);
   EXPECT_GT(n_improved, 0);
 }
 
 // The search must pay off on realistic data: relative RMSE on N(0, 1) and Student-t(3) rows against named
 // budgets set between the measured figures and round-to-nearest's (N(0, 1) / Student-t(3); measured: Q4_0
-// 0.0818 / 0.1231, Q5_0 0.0405 / 0.0633; GGML's round-to-nearest, numpy over 6.4M values: Q4_0 0.0860 /
-// 0.1267, Q5_0 0.0427 / 0.0657), so losing the search fails.
+// 0.0825 / 0.1248; GGML's round-to-nearest, numpy over 6.4M values: Q4_0 0.0860 / 0.1267), so losing the
+// search fails. (The search minimises a weighted error, so
+// plain RMSE improves less than it could: see quant_legacy.cc for why.)
 TEST(Quant, ScaleSearchBeatsRoundToNearest) {
   constexpr int64_t n = 1 << 16;
   const struct {
     DType type;
     double gaussian, heavy;
-  } cases[] = {{DType::kQ4_0, 0.0835, 0.1250}, {DType::kQ5_0, 0.0415, 0.0645}};
+  } cases[] = {{DType::kQ4_0, 0.0840, 0.1258}};
   for (const bool heavy : {false, true}) {
     std::mt19937 rng(heavy ? 11 : 7);
     std::normal_distribution<float> normal(0.0f, 1.0f);

@@ -5,12 +5,12 @@
 // bit-identical to GGML and gguf-py whatever the evaluation order or FMA use.
 //
 // Quantizers follow GGML's quantize_row_*_ref round-to-nearest semantics, in the exact arithmetic that
-// gguf-py 0.17 (gguf/quants.py) uses, so bytes match it exactly, except that Q4_0 / Q5_0 add a scale search:
+// gguf-py 0.17 (gguf/quants.py) uses, so bytes match it exactly, except that Q4_0 adds a scale search:
 //  - Q4_0 / Q5_0: round-to-nearest (RTN) is q = trunc(fp32(x * id + 8.5)) with the product and sum in double.
 //    GGML computes (int8_t)(x * id + 8.5f), whose result depends on whether the compiler fuses an FMA; gguf-py
-//    picks the FMA-like rounding (see its "FIXME: Q4_0's reference rounding is cursed"), and so do we. RTN is
-//    the first candidate of FitSymmetricBlock below, which keeps it unless another scale gives a strictly
-//    smaller squared error (then the bytes differ from GGML's; the error is never larger).
+//    picks the FMA-like rounding (see its "FIXME: Q4_0's reference rounding is cursed"), and so do we. Q5_0 is
+//    plain RTN. For Q4_0, RTN is the first candidate of FitSymmetricBlock below, which keeps it unless another
+//    scale gives a strictly smaller weighted error (then the bytes differ from GGML's).
 //  - Q4_1 / Q5_1: q = trunc((x - min) * id + 0.5f), each step rounded to fp32 (no FMA).
 //  - Q8_0 / Q8_1: q = roundf(x * id) (half away from zero).
 // The scale's reciprocal id is computed from the unrounded fp32 d, as GGML does.
@@ -64,18 +64,23 @@ int TruncAsym(float x, float min, float id, int qmax) {
   return std::clamp(static_cast<int>(std::trunc(t)), 0, qmax);
 }
 
-// Q4_0 / Q5_0 scale search: x ~= d * (q - nmax), q in [0, 2 nmax), d stored as fp16. Candidate 0 is GGML's
-// round-to-nearest (RTN: the element of largest magnitude maps to -nmax, the rest are rounded against it),
-// which lets one outlier set the step for all 32 values. 21 more candidates try the inverse scales
-// -(nmax + 0.1 s) / max for s = -10..10; each takes its rounded levels, the least-squares scale for them
-// (d = sum(x l) / sum(l l)), rounds d to fp16, and re-rounds the levels against that decoded d. The block keeps
-// the candidate with the smallest squared error of the decoded values; ties keep RTN, so the result is never
-// worse than GGML's reference and equals it byte for byte when nothing beats it. The idea is that of
-// llama.cpp's make_qx_quants (ggml-quants.c, used there for Q3_K/Q6_K and for Q4_0 with an importance matrix),
-// with uniform weights: without activation statistics the plain squared weight error is the criterion.
-// Relative RMSE on N(0, 1) / Student-t(3) rows: Q4_0 0.0860 / 0.1267 -> 0.0818 / 0.1231, Q5_0 0.0427 / 0.0657 ->
-// 0.0405 / 0.0633 (tests/kernels/quant_test.cc); the whole-model KL divergence is in docs/BENCHMARKS.md
-// "Quantization quality". Costs ~22 passes over the block instead of one. Returns the fp16 bits of d.
+// Q4_0 scale search (written for any symmetric 32-element type): x ~= d * (q - nmax), q in [0, 2 nmax), d stored as fp16. Candidate 0 is GGML's
+// round-to-nearest (RTN: the element of largest magnitude maps to -nmax, the rest are rounded against it).
+// 21 more candidates try the inverse scales -(nmax + 0.1 s) / max for s = -10..10; each takes its rounded
+// levels, the weighted least-squares scale for them (d = sum(w x l) / sum(w l l)), rounds d to fp16, and
+// re-rounds the levels against that decoded d. The block keeps the candidate with the smallest weighted squared
+// error sum w (x - d (q - nmax))^2 of the decoded values; ties keep RTN, so the result is never worse than
+// GGML's reference by that measure and equals it byte for byte when nothing beats it.
+// Weights w = sqrt(mean_block(x^2) + x^2): large weights count more, small ones still count. This is
+// llama.cpp's weighting for Q4_0 with an importance matrix (quantize_row_q4_0_impl: imatrix * sqrt(sigma2 +
+// x^2), then make_qx_quants), without the importance matrix and with the block's mean instead of the row's.
+// The weighting matters: on SmolLM2-135M, uniform weights (plain MSE) cut the weights' RMSE by 12% but made
+// the model's KL divergence worse than RTN (Q4_0 +0.5%, Q4_K_M's Q5_0 fallbacks +9%), and w = x^2 was worse
+// still (+13%); this weighting gives -7% KL for Q4_0 (docs/BENCHMARKS.md "Quantization quality"). Q5_0 does
+// not use it: with this weighting its effect on the K mixes' Q5_0 fallbacks was mixed (Q4_K_S -1%, Q4_K_M
+// +8% KL against RTN), so Q5_0 stays RTN until a better criterion is found.
+// Relative RMSE on N(0, 1) / Student-t(3) rows: see tests/kernels/quant_test.cc. Costs ~22 passes over the
+// block instead of one. Returns the fp16 bits of d.
 uint16_t FitSymmetricBlock(const float* x, int nmax, uint8_t* q) {
   constexpr int kN = 32;
   const float max = SignedAbsMax(x, kN);
@@ -84,11 +89,16 @@ uint16_t FitSymmetricBlock(const float* x, int nmax, uint8_t* q) {
   for (int j = 0; j < kN; ++j) q[j] = static_cast<uint8_t>(TruncOffset(x[j], id0, nmax + 0.5, 2 * nmax - 1));
   uint16_t best_d = F32ToFP16(d0);
   if (max == 0.0f) return best_d;
+  double w[kN];  // see the comment above: sqrt(mean(x^2) + x^2)
+  double mean_x2 = 0;
+  for (int j = 0; j < kN; ++j) mean_x2 += static_cast<double>(x[j]) * x[j];
+  mean_x2 /= kN;
+  for (int j = 0; j < kN; ++j) w[j] = std::sqrt(mean_x2 + static_cast<double>(x[j]) * x[j]);
   auto error_of = [&](float d, const uint8_t* levels) {
     double err = 0;
     for (int j = 0; j < kN; ++j) {
       const double r = static_cast<double>(x[j]) - static_cast<double>(d) * (levels[j] - nmax);
-      err += r * r;
+      err += w[j] * r * r;
     }
     return err;
   };
@@ -99,8 +109,8 @@ uint16_t FitSymmetricBlock(const float* x, int nmax, uint8_t* q) {
     double sum_xl = 0, sum_ll = 0;
     for (int j = 0; j < kN; ++j) {
       const int l = std::clamp(NearestInt(iscale * x[j]), -nmax, nmax - 1);
-      sum_xl += static_cast<double>(x[j]) * l;
-      sum_ll += static_cast<double>(l) * l;
+      sum_xl += w[j] * static_cast<double>(x[j]) * l;
+      sum_ll += w[j] * static_cast<double>(l) * l;
     }
     if (sum_ll == 0) continue;
     const uint16_t dh = F32ToFP16(static_cast<float>(sum_xl / sum_ll));
@@ -209,11 +219,12 @@ void QuantQ4_1(const float* x, void* block) {
 
 void QuantQ5_0(const float* x, void* block) {
   auto* b = static_cast<BlockQ5_0*>(block);
-  uint8_t q[kQK5_0];
-  b->d = FitSymmetricBlock(x, 16, q);
+  const float d = SignedAbsMax(x, kQK5_0) / -16.0f;
+  const float id = d != 0.0f ? 1.0f / d : 0.0f;
+  b->d = F32ToFP16(d);
   uint32_t qh = 0;
   for (int j = 0; j < kQK5_0 / 2; ++j) {
-    const int q0 = q[j], q1 = q[j + kQK5_0 / 2];
+    const int q0 = TruncOffset(x[j], id, 16.5, 31), q1 = TruncOffset(x[j + kQK5_0 / 2], id, 16.5, 31);
     b->qs[j] = static_cast<uint8_t>((q0 & 0x0f) | ((q1 & 0x0f) << 4));
     qh |= static_cast<uint32_t>(q0 >> 4) << j;
     qh |= static_cast<uint32_t>(q1 >> 4) << (j + 16);
