@@ -111,8 +111,8 @@ int Perplexity(const PerplexityCliOptions& o) {
   if (r.has_base) {
     std::printf("base PPL = %.4f +/- %.4f\n", r.base_ppl, r.base_ppl_se);
     std::printf("ln(PPL / base PPL) = %.6f\n", std::log(r.ppl / r.base_ppl));
-    std::printf("KL(base || model): mean %.6f +/- %.6f, median %.6f, 99%% %.6f, max %.6f\n", r.kl_mean,
-                r.kl_se, r.kl_median, r.kl_p99, r.kl_max);
+    std::printf("KL(base || model): mean %.6f +/- %.6f, median %.6f, 99%% %.6f, 99.9%% %.6f, max %.6f\n",
+                r.kl_mean, r.kl_se, r.kl_median, r.kl_p99, r.kl_p999, r.kl_max);
     std::printf("top-1 agreement = %.2f%%\n", 100.0 * r.top1_agreement);
   }
   if (save) std::printf("saved log-probs to %s\n", o.save_logits.c_str());

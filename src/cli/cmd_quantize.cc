@@ -14,13 +14,18 @@ struct QuantizeCliOptions {
   std::string in, out, type;
   int32_t threads = 0;
   bool allow_requantize = false;
+  bool pure = false;
   bool quiet = false;
 };
 
 int Quantize(const QuantizeCliOptions& o) {
-  const std::optional<QuantScheme> scheme = ParseQuantScheme(o.type);
+  std::optional<QuantScheme> scheme = ParseQuantScheme(o.type);
   if (!scheme)
     Fail("unknown quantization type '%s'; choose one of: %s", o.type.c_str(), QuantSchemeNames().c_str());
+  if (o.pure && scheme->mix != QuantScheme::Mix::kNone)
+    Fail("--pure gives every tensor one type; use a plain type (e.g. Q4_K) instead of the mix %s",
+         scheme->name.c_str());
+  scheme->pure = o.pure;
   QuantizeOptions qo;
   qo.n_threads = o.threads;
   qo.allow_requantize = o.allow_requantize;
@@ -50,6 +55,8 @@ void RegisterQuantize(CLI::App& app, Runner& run) {
   cmd->add_option("-t,--threads", o->threads, "threads (default: all cores)")->check(CLI::Range(0, 1024));
   cmd->add_flag("--allow-requantize", o->allow_requantize,
                 "allow an already-quantized input (quality suffers)");
+  cmd->add_flag("--pure", o->pure,
+                "every weight matrix gets TYPE: no Q6_K output / mix rules (row-length fallbacks still apply)");
   cmd->add_flag("-q,--quiet", o->quiet, "print only the summary");
   cmd->callback([o, &run] { run = [o] { return Quantize(*o); }; });
 }

@@ -107,7 +107,9 @@ DType ChooseTensorType(const QuantScheme& scheme, const TensorView& t, const Ten
   const bool is_output = name == "output.weight" || (place.tied_output && name == "token_embd.weight");
   const bool is_attn_v = EndsWith(name, "attn_v.weight");
   const bool is_ffn_down = name.find("ffn_down") != std::string_view::npos;
-  if (is_output) {
+  if (scheme.pure) {
+    // no output / mix rules
+  } else if (is_output) {
     if (type != DType::kQ8_0 && type != DType::kQ6_K) type = DType::kQ6_K;
   } else if (scheme.mix == QuantScheme::Mix::kM && (is_attn_v || is_ffn_down) && place.layer >= 0 &&
              UseMoreBits(place.layer, place.n_layer)) {

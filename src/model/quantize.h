@@ -11,6 +11,9 @@
 //      Q4_K_M / Q5_K_M: attn_v and ffn_down use Q6_K in "more bits" layers: the first and last eighth of
 //      the layers and every third layer in between (i < n/8 || i >= 7n/8 || (i - n/8) % 3 == 2);
 //      Q4_K_S: attn_v of the first 4 layers and ffn_down of the first eighth of the layers use Q5_K.
+//  - Pure schemes (QuantScheme::pure, seek quantize --pure): every tensor but the F32 ones above gets the base
+//    type; only the fallbacks below apply (llama.cpp's --pure skips its fallbacks too and then fails on such
+//    rows; seek keeps them).
 //  - Fallbacks: a row length (ne[0]) that is not a multiple of 256 cannot hold K-quant super-blocks:
 //    Q2_K/Q3_K/Q4_K -> Q5_0, Q5_K -> Q5_1, Q6_K -> Q8_0 (llama.cpp uses IQ4_NL for Q2_K/Q3_K, which seek
 //    lacks); one that is not a multiple of 32 falls back to F16. Each fallback is logged.
@@ -44,6 +47,9 @@ struct QuantScheme {
   DType base;        // Q4_K for Q4_K_M
   enum class Mix { kNone, kS, kM } mix = Mix::kNone;
   uint32_t file_type = 0;  // llama.cpp's LLAMA_FTYPE_* value, written to general.file_type
+  // Every 2-D tensor gets `base`: no output / mix rules (the row-length fallbacks still apply), as
+  // llama-quantize --pure. For comparing quantizers tensor for tensor; the mixes give better files.
+  bool pure = false;
 };
 
 // Parses a scheme name (case-insensitive): F32, F16, BF16, Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, Q2_K, Q3_K, Q4_K,

@@ -248,6 +248,7 @@ PerplexityResult ComputePerplexity(const Model& model, std::span<const int32_t> 
     std::sort(kls.begin(), kls.end());
     res.kl_median = Percentile(kls, 0.5);
     res.kl_p99 = Percentile(kls, 0.99);
+    res.kl_p999 = Percentile(kls, 0.999);
     res.kl_max = kls.empty() ? 0 : kls.back();
     res.top1_agreement = static_cast<double>(n_agree) / static_cast<double>(n_scored);
   }

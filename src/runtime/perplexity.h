@@ -14,7 +14,7 @@
 //
 // KL mode compares against base log-probabilities for the same tokens (from a base model evaluated alongside,
 // or from a file saved by an earlier run): per scored token KL(base || model) = sum_v p_base(v) (log
-// p_base(v) - log p_model(v)), reported as mean (with standard error), median, 99th percentile and max, plus
+// p_base(v) - log p_model(v)), reported as mean (with standard error), median, 99th and 99.9th percentiles and max, plus
 // top-1 agreement (argmax equal) and the base's own PPL.
 //
 // Saved log-probs file (--save-logits; read back by --kl-base FILE), little-endian:
@@ -71,7 +71,7 @@ struct PerplexityResult {
   double ppl = 0, ppl_se = 0, mean_nll = 0;
   bool has_base = false;
   double base_ppl = 0, base_ppl_se = 0;
-  double kl_mean = 0, kl_se = 0, kl_median = 0, kl_p99 = 0, kl_max = 0;
+  double kl_mean = 0, kl_se = 0, kl_median = 0, kl_p99 = 0, kl_p999 = 0, kl_max = 0;
   double top1_agreement = 0;  // fraction of scored tokens where argmax(model) == argmax(base)
 };
 

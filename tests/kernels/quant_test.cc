@@ -3,7 +3,11 @@
 // or small ports). Error budgets:
 //  - DequantizeRow: bit-identical to the reference (every type; see quant_legacy.cc / quant_k.cc for why no
 //    ulp slack is needed: all products are exact in fp32 and at most one rounding follows).
-//  - QuantizeRow: identical bytes.
+//  - QuantizeRow: identical bytes, except Q4_0, whose scale search (quant_legacy.cc FitSymmetricBlock)
+//    starts from the reference's round-to-nearest and keeps it unless it finds a smaller weighted error: there
+//    every block's weighted squared error (w = sqrt(mean(x^2) + x^2)) must be <= that of gguf-py's bytes (both
+//    decoded by the bit-exact dequantizer), and the bytes must equal gguf-py's wherever its error is not
+//    finite.
 //  - DotRowF32: |dot - exact| <= kDotRelBudget * sum_i |w_i x_i| against a double-precision dot of the
 //    dequantized row (fp32 accumulation of n <= 1024 terms, block by block).
 #include "kernels/quant/quant.h"
@@ -11,6 +15,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstdio>
 #include <cstring>
 #include <random>
 #include <vector>
@@ -128,9 +133,13 @@ TEST(Quant, DequantizeMatchesGgufPyBitForBit) {
   }
 }
 
+bool HasScaleSearch(DType t) {
+  return t == DType::kQ4_0;
+}
+
 TEST(Quant, QuantizeMatchesGgufPyBytes) {
   for (const Record& r : Fixture()) {
-    if (r.kind != 1) continue;
+    if (r.kind != 1 || HasScaleSearch(r.type)) continue;
     const int64_t n = static_cast<int64_t>(r.values.size());
     ASSERT_EQ(RowBytes(r.type, n).value_or(0), r.bytes.size()) << DTypeName(r.type);
     std::vector<uint8_t> out(r.bytes.size(), 0xcd);
@@ -143,6 +152,80 @@ TEST(Quant, QuantizeMatchesGgufPyBytes) {
       }
     EXPECT_EQ(first_diff, out.size()) << DTypeName(r.type) << ": first differing byte " << first_diff
                                       << " (block " << first_diff / Traits(r.type).type_size << ")";
+  }
+}
+
+// Q4_0: block by block, never a larger weighted squared error than gguf-py's round-to-nearest bytes.
+// The weights are the search's criterion (quant_legacy.cc FitSymmetricBlock), recomputed here.
+TEST(Quant, ScaleSearchNeverWorseThanGgufPy) {
+  int n_records = 0, n_blocks = 0, n_improved = 0;
+  for (const Record& r : Fixture()) {
+    if (r.kind != 1 || !HasScaleSearch(r.type)) continue;
+    ++n_records;
+    const int64_t n = static_cast<int64_t>(r.values.size());
+    const int64_t bs = Traits(r.type).block_size;
+    const size_t block_bytes = Traits(r.type).type_size;
+    std::vector<uint8_t> out(r.bytes.size());
+    QuantizeRow(r.type, r.values.data(), out.data(), n);
+    std::vector<float> ours(n), ref(n);
+    DequantizeRow(r.type, out.data(), ours.data(), n);
+    DequantizeRow(r.type, r.bytes.data(), ref.data(), n);
+    for (int64_t b = 0; b < n / bs; ++b) {
+      double mean_x2 = 0, e_ours = 0, e_ref = 0;
+      for (int64_t j = b * bs; j < (b + 1) * bs; ++j)
+        mean_x2 += static_cast<double>(r.values[j]) * r.values[j] / static_cast<double>(bs);
+      for (int64_t j = b * bs; j < (b + 1) * bs; ++j) {
+        const double x = r.values[j], w = std::sqrt(mean_x2 + x * x);
+        e_ours += w * (x - ours[j]) * (x - ours[j]);
+        e_ref += w * (x - ref[j]) * (x - ref[j]);
+      }
+      ++n_blocks;
+      const bool same_bytes = std::memcmp(out.data() + b * block_bytes, r.bytes.data() + b * block_bytes,
+                                          block_bytes) == 0;
+      if (!std::isfinite(e_ref)) {
+        EXPECT_TRUE(same_bytes) << DTypeName(r.type) << " block " << b << ": non-finite input must keep RTN";
+        continue;
+      }
+      EXPECT_LE(e_ours, e_ref * (1 + 1e-12)) << DTypeName(r.type) << " block " << b;
+      n_improved += !same_bytes;
+    }
+  }
+  EXPECT_GE(n_records, 1);
+  std::printf("[accuracy] Q4_0 scale search: %d of %d fixture blocks improved on gguf-py's RTN\n",
+              n_improved, n_blocks);
+  EXPECT_GT(n_improved, 0);
+}
+
+// The search must pay off on realistic data: relative RMSE on N(0, 1) and Student-t(3) rows against named
+// budgets set between the measured figures and round-to-nearest's (N(0, 1) / Student-t(3); measured: Q4_0
+// 0.0825 / 0.1248; GGML's round-to-nearest, numpy over 6.4M values: Q4_0 0.0860 / 0.1267), so losing the
+// search fails. (The search minimises a weighted error, so
+// plain RMSE improves less than it could: see quant_legacy.cc for why.)
+TEST(Quant, ScaleSearchBeatsRoundToNearest) {
+  constexpr int64_t n = 1 << 16;
+  const struct {
+    DType type;
+    double gaussian, heavy;
+  } cases[] = {{DType::kQ4_0, 0.0840, 0.1258}};
+  for (const bool heavy : {false, true}) {
+    std::mt19937 rng(heavy ? 11 : 7);
+    std::normal_distribution<float> normal(0.0f, 1.0f);
+    std::student_t_distribution<float> t3(3.0f);
+    std::vector<float> x(n), y(n);
+    for (float& v : x) v = heavy ? t3(rng) : normal(rng);
+    for (const auto& c : cases) {
+      std::vector<uint8_t> q(RowBytes(c.type, n).value());
+      QuantizeRow(c.type, x.data(), q.data(), n);
+      DequantizeRow(c.type, q.data(), y.data(), n);
+      double err = 0, ref = 0;
+      for (int64_t i = 0; i < n; ++i) {
+        err += (static_cast<double>(x[i]) - y[i]) * (static_cast<double>(x[i]) - y[i]);
+        ref += static_cast<double>(x[i]) * x[i];
+      }
+      const double rel = std::sqrt(err / ref);
+      std::printf("[accuracy] %s %s rel. RMSE %.4f\n", DTypeName(c.type), heavy ? "student-t(3)" : "N(0,1)", rel);
+      EXPECT_LE(rel, heavy ? c.heavy : c.gaussian) << DTypeName(c.type);
+    }
   }
 }
 

@@ -169,6 +169,25 @@ TEST(Quantize, MixRules) {
   EXPECT_EQ(ChooseTensorType(*ParseQuantScheme("F16"), Fake("output_norm.weight", 4096, 0), p), DType::kF32);
 }
 
+TEST(Quantize, PureSkipsOutputAndMixRules) {
+  QuantScheme k = *ParseQuantScheme("Q4_K");
+  k.pure = true;
+  TensorPlace p;
+  p.n_layer = 32;
+  p.tied_output = true;
+  EXPECT_EQ(ChooseTensorType(k, Fake("token_embd.weight", 4096, 32000), p), DType::kQ4_K);
+  EXPECT_EQ(ChooseTensorType(k, Fake("output.weight", 4096, 32000), p), DType::kQ4_K);
+  EXPECT_EQ(ChooseTensorType(k, Fake("output_norm.weight", 4096, 0), p), DType::kF32);
+  p.layer = 0;
+  EXPECT_EQ(ChooseTensorType(k, Fake("blk.0.ffn_gate_inp.weight", 4096, 64), p), DType::kF32);
+  // The row-length fallbacks still apply.
+  EXPECT_EQ(ChooseTensorType(k, Fake("blk.0.attn_q.weight", 576, 576), p), DType::kQ5_0);
+  QuantScheme q = *ParseQuantScheme("Q4_0");
+  q.pure = true;
+  p.layer = -1;
+  EXPECT_EQ(ChooseTensorType(q, Fake("token_embd.weight", 576, 49152), p), DType::kQ4_0);
+}
+
 TEST(Quantize, Fallbacks) {
   TensorPlace p;
   p.n_layer = 2;
