@@ -34,6 +34,11 @@ that both engines run the same tensor types everywhere.
 
 Files go to ~/.cache/seek/speed/ (never committed), named SHAPE-TYPE.gguf. Run with gguf-py installed:
   /work/refvenv/bin/python tools/make_speed_models.py --shape tinyllama-1.1b --types f16 q8_0 q4_0
+The V2-Lite files (F16 written by this script in ~25 min on the loaded 2 cores, 29.3 GiB; then `seek quantize`,
+~7 min for Q4_0, ~50 min for Q4_K_M under load; delete the F16 afterwards, ~62 GB of disk is needed at the peak):
+  /work/refvenv/bin/python tools/make_speed_models.py --shape deepseek-v2-lite --types f16 --quantizer gguf-py
+  build/bin/seek quantize ~/.cache/seek/speed/deepseek-v2-lite-f16.gguf ~/.cache/seek/speed/deepseek-v2-lite-q4_0.gguf Q4_0
+  (or: --types q4_0 q4_k_m, which runs `seek quantize` from the F16 file)
 """
 import argparse
 import json
