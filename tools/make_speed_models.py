@@ -10,6 +10,16 @@ llama.cpp load it as they would the real thing.
   qwen2.5-0.5b            qwen2  24      896   4864  14/2      151936  yes   Qwen2 BPE (shared/tokenizers/qwen3)
   r1-distill-qwen-1.5b    qwen2  28      1536  8960  12/2      151936  no    R1-Distill-Qwen BPE (shared/tokenizers)
   tinyllama-1.1b          llama  22      2048  5632  32/4      32000   no    Llama SPM (shared/vocab-gguf)
+  deepseek-v2-lite        deepseek2 27   2048  10944 16/MLA    102400  no    DeepSeek-LLM BPE (shared/vocab-gguf)
+
+deepseek-v2-lite is deepseek-ai/DeepSeek-V2-Lite (shared/deepseek-configs/config_16B.json and the HF config):
+MLA with kv_lora_rank 512, no q_lora (plain attn_q), qk_nope/rope/v 128/64/128, layer 0 dense (n_ff 10944),
+layers 1..26 MoE with 64 routed experts (6 used, softmax gate, greedy top-k, no renormalisation, scale 1.0)
+of width 1408 plus 2 shared experts, YaRN factor 40 over 4096 (mscale = mscale_all_dim = 0.707), context
+163840. Written in the MLA layout of llama.cpp#12801 (attn_k_b + attn_v_b, key/value_length 576/512 and the
+*_mla lengths 192/128, one KV head), which llama.cpp since #12801 (llama-cpp-python 0.3.16 included) runs with
+its absorbed MLA, and which seek also reads. 15.7 B parameters (2.7 B active per token with the
+embeddings); F16 ~31 GB, so it is meant to be quantized with `seek quantize` to Q4_0 / Q4_K_M (~9-10 GB).
 
 Weights: numpy's PCG64 seeded from (--seed, tensor name), standard normal * 0.02; norm weights are 1, Qwen2's
 Q/K/V biases normal * 0.02. The forward pass stays finite at this scale. Every tensor is generated and written
@@ -24,6 +34,11 @@ that both engines run the same tensor types everywhere.
 
 Files go to ~/.cache/seek/speed/ (never committed), named SHAPE-TYPE.gguf. Run with gguf-py installed:
   /work/refvenv/bin/python tools/make_speed_models.py --shape tinyllama-1.1b --types f16 q8_0 q4_0
+The V2-Lite files (F16 written by this script in ~25 min on the loaded 2 cores, 29.3 GiB; then `seek quantize`,
+~7 min for Q4_0, ~50 min for Q4_K_M under load; delete the F16 afterwards, ~62 GB of disk is needed at the peak):
+  /work/refvenv/bin/python tools/make_speed_models.py --shape deepseek-v2-lite --types f16 --quantizer gguf-py
+  build/bin/seek quantize ~/.cache/seek/speed/deepseek-v2-lite-f16.gguf ~/.cache/seek/speed/deepseek-v2-lite-q4_0.gguf Q4_0
+  (or: --types q4_0 q4_k_m, which runs `seek quantize` from the F16 file)
 """
 import argparse
 import json
@@ -61,16 +76,26 @@ SHAPES = {
         name="TinyLlama-1.1B (random weights)", arch="llama", n_vocab=32000, n_embd=2048, n_layer=22,
         n_head=32, n_head_kv=4, n_ff=5632, n_ctx=2048, rope_theta=10000.0, eps=1e-5, tied=False,
         tokenizer=dict(kind="vocab-gguf", file="vocab-gguf/ggml-vocab-llama-spm.gguf")),
+    # deepseek-ai/DeepSeek-V2-Lite config.json (= shared/deepseek-configs/config_16B.json)
+    "deepseek-v2-lite": dict(
+        name="DeepSeek-V2-Lite (random weights)", arch="deepseek2", n_vocab=102400, n_embd=2048, n_layer=27,
+        n_head=16, n_ff=10944, n_ctx=163840, rope_theta=10000.0, eps=1e-6, tied=False,
+        kv_lora_rank=512, qk_nope=128, qk_rope=64, v_head=128, n_dense=1, n_expert=64, n_expert_used=6,
+        n_expert_shared=2, n_ff_exp=1408, route_scale=1.0, norm_topk=False,
+        yarn=dict(factor=40.0, orig_ctx=4096, beta_fast=32.0, beta_slow=1.0, mscale=0.707, mscale_all_dim=0.707),
+        tokenizer=dict(kind="vocab-gguf", file="vocab-gguf/ggml-vocab-deepseek-llm.gguf")),
 }
 
-TYPES = {"f16": QT.F16, "q8_0": QT.Q8_0, "q4_0": QT.Q4_0}
-FILE_TYPE = {"f16": 1, "q8_0": 7, "q4_0": 2}  # general.file_type (llama_ftype)
+TYPES = {"f16": QT.F16, "q8_0": QT.Q8_0, "q4_0": QT.Q4_0, "q4_k_m": QT.Q4_K}
+FILE_TYPE = {"f16": 1, "q8_0": 7, "q4_0": 2, "q4_k_m": 15}  # general.file_type (llama_ftype)
 ROWS_PER_CHUNK = 2048
 SCALE = 0.02
 
 
 def tensor_list(s):
     """(name, numpy shape (rows, cols) or (n,), kind) in file order. kind: weight / norm / bias."""
+    if s["arch"] == "deepseek2":
+        return tensor_list_deepseek2(s)
     e, q, kv, ff, v = s["n_embd"], s["n_head"] * (s["n_embd"] // s["n_head"]), \
         s["n_head_kv"] * (s["n_embd"] // s["n_head"]), s["n_ff"], s["n_vocab"]
     out = [("token_embd.weight", (v, e), "weight")]
@@ -94,6 +119,67 @@ def tensor_list(s):
     return out
 
 
+def tensor_list_deepseek2(s):
+    """llama.cpp's deepseek2 tensors (post-#12801 MLA layout); 3-D shapes are (n_head or n_expert, rows, cols),
+    the reverse of GGUF's ne. The router (ffn_gate_inp) is F32 as llama.cpp's converter writes it."""
+    e, h, v = s["n_embd"], s["n_head"], s["n_vocab"]
+    L, N, R, V = s["kv_lora_rank"], s["qk_nope"], s["qk_rope"], s["v_head"]
+    x, fe, sh = s["n_expert"], s["n_ff_exp"], s["n_expert_shared"] * s["n_ff_exp"]
+    out = [("token_embd.weight", (v, e), "weight")]
+    for i in range(s["n_layer"]):
+        b = f"blk.{i}."
+        out += [(b + "attn_norm.weight", (e,), "norm"),
+                (b + "attn_q.weight", (h * (N + R), e), "weight"),
+                (b + "attn_kv_a_mqa.weight", (L + R, e), "weight"),
+                (b + "attn_kv_a_norm.weight", (L,), "norm"),
+                (b + "attn_k_b.weight", (h, L, N), "weight"),
+                (b + "attn_v_b.weight", (h, V, L), "weight"),
+                (b + "attn_output.weight", (e, h * V), "weight"),
+                (b + "ffn_norm.weight", (e,), "norm")]
+        if i < s["n_dense"]:
+            out += [(b + "ffn_gate.weight", (s["n_ff"], e), "weight"), (b + "ffn_up.weight", (s["n_ff"], e), "weight"),
+                    (b + "ffn_down.weight", (e, s["n_ff"]), "weight")]
+        else:
+            out += [(b + "ffn_gate_inp.weight", (x, e), "router"),
+                    (b + "ffn_gate_exps.weight", (x, fe, e), "weight"),
+                    (b + "ffn_up_exps.weight", (x, fe, e), "weight"),
+                    (b + "ffn_down_exps.weight", (x, e, fe), "weight"),
+                    (b + "ffn_gate_shexp.weight", (sh, e), "weight"),
+                    (b + "ffn_up_shexp.weight", (sh, e), "weight"),
+                    (b + "ffn_down_shexp.weight", (e, sh), "weight")]
+    out.append(("output_norm.weight", (e,), "norm"))
+    out.append(("output.weight", (v, e), "weight"))
+    return out
+
+
+def add_deepseek2_metadata(w, s):
+    """The deepseek2.* keys llama.cpp reads (llama-model.cpp load_hparams, LLM_ARCH_DEEPSEEK2), in the MLA form of
+    llama.cpp#12801; the same keys tools/hf_to_gguf.py writes with --mla-layout kb."""
+    a = "deepseek2."
+    L, N, R, V = s["kv_lora_rank"], s["qk_nope"], s["qk_rope"], s["v_head"]
+    w.add_head_count_kv(1)
+    w.add_key_length(L + R)
+    w.add_value_length(L)
+    w.add_uint32(a + "attention.key_length_mla", N + R)
+    w.add_uint32(a + "attention.value_length_mla", V)
+    w.add_uint32(a + "attention.kv_lora_rank", L)
+    w.add_uint32(a + "leading_dense_block_count", s["n_dense"])
+    w.add_uint32(a + "expert_feed_forward_length", s["n_ff_exp"])
+    w.add_uint32(a + "expert_count", s["n_expert"])
+    w.add_uint32(a + "expert_used_count", s["n_expert_used"])
+    w.add_uint32(a + "expert_shared_count", s["n_expert_shared"])
+    w.add_float32(a + "expert_weights_scale", s["route_scale"])
+    w.add_bool(a + "expert_weights_norm", s["norm_topk"])
+    w.add_uint32(a + "expert_gating_func", 1)  # softmax
+    y = s["yarn"]
+    w.add_rope_scaling_type(gguf.RopeScalingType.YARN)
+    w.add_rope_scaling_factor(y["factor"])
+    w.add_rope_scaling_orig_ctx_len(y["orig_ctx"])
+    w.add_float32(a + "rope.scaling.yarn_beta_fast", y["beta_fast"])
+    w.add_float32(a + "rope.scaling.yarn_beta_slow", y["beta_slow"])
+    w.add_float32(a + "rope.scaling.yarn_log_multiplier", 0.1 * y["mscale_all_dim"])
+
+
 def rng_for(seed, name):
     return np.random.Generator(np.random.PCG64([seed, zlib.crc32(name.encode())]))
 
@@ -107,14 +193,18 @@ def row_chunks(rng, shape):
 
 
 def weight_bytes(shape, qtype):
-    rows, cols = shape
+    rows, cols = int(np.prod(shape[:-1])), shape[-1]
     bs, ts = gguf.GGML_QUANT_SIZES[qtype]
     assert cols % bs == 0, (shape, qtype)
     return rows * (cols // bs) * ts
 
 
 def make_weight(seed, name, shape, qtype):
-    """The whole tensor in its file encoding: float16 [rows, cols] or uint8 [rows, bytes per row]."""
+    """The whole tensor in its file encoding: float16 [rows, cols] or uint8 [rows, bytes per row]; a 3-D shape is
+    generated as its 2-D [prod(leading), cols] view and reshaped."""
+    if len(shape) == 3:
+        flat = make_weight(seed, name, (shape[0] * shape[1], shape[2]), qtype)
+        return flat.reshape(shape[0], shape[1], flat.shape[1])
     rng = rng_for(seed, name)
     if qtype == QT.F16:
         out = np.empty(shape, dtype=np.float16)
@@ -130,6 +220,8 @@ def make_weight(seed, name, shape, qtype):
 def make_small(seed, name, shape, kind):
     if kind == "norm":
         return np.ones(shape, dtype=np.float32)
+    if kind == "router":  # ~N(0, 0.3^2)-scale logits over the experts would be as random; 0.02 keeps it tame
+        return rng_for(seed, name).standard_normal(shape, dtype=np.float32) * np.float32(SCALE)
     return rng_for(seed, name).standard_normal(shape, dtype=np.float32) * np.float32(SCALE)
 
 
@@ -171,10 +263,14 @@ def add_vocab_gguf_tokenizer(w, s, t, shared):
     w.add_tokenizer_model(r.fields["tokenizer.ggml.model"].contents())
     w.add_tokenizer_pre(r.fields["tokenizer.ggml.pre"].contents())
     w.add_token_list(tokens)
-    w.add_token_scores(r.fields["tokenizer.ggml.scores"].contents())
+    if "tokenizer.ggml.scores" in r.fields:
+        w.add_token_scores(r.fields["tokenizer.ggml.scores"].contents())
     w.add_token_types(r.fields["tokenizer.ggml.token_type"].contents())
+    if "tokenizer.ggml.merges" in r.fields:
+        w.add_token_merges(r.fields["tokenizer.ggml.merges"].contents())
     for key, fn in (("bos_token_id", w.add_bos_token_id), ("eos_token_id", w.add_eos_token_id),
-                    ("unknown_token_id", w.add_unk_token_id), ("add_bos_token", w.add_add_bos_token),
+                    ("unknown_token_id", w.add_unk_token_id), ("padding_token_id", w.add_pad_token_id),
+                    ("add_bos_token", w.add_add_bos_token),
                     ("add_eos_token", w.add_add_eos_token)):
         f = r.fields.get("tokenizer.ggml." + key)
         if f is not None:
@@ -196,10 +292,14 @@ def write_model(shape_name, type_name, path, seed, shared):
     w.add_block_count(s["n_layer"])
     w.add_feed_forward_length(s["n_ff"])
     w.add_head_count(s["n_head"])
-    w.add_head_count_kv(s["n_head_kv"])
     w.add_layer_norm_rms_eps(s["eps"])
     w.add_rope_freq_base(s["rope_theta"])
-    w.add_rope_dimension_count(head_dim)
+    if s["arch"] == "deepseek2":
+        w.add_rope_dimension_count(s["qk_rope"])
+        add_deepseek2_metadata(w, s)
+    else:
+        w.add_head_count_kv(s["n_head_kv"])
+        w.add_rope_dimension_count(head_dim)
     w.add_vocab_size(s["n_vocab"])
     t = s["tokenizer"]
     if t["kind"] == "bpe":
@@ -211,10 +311,11 @@ def write_model(shape_name, type_name, path, seed, shared):
     for name, shape, kind in tensors:
         if kind == "weight":
             if qtype == QT.F16:
-                w.add_tensor_info(name, shape, np.dtype(np.float16), shape[0] * shape[1] * 2)
+                w.add_tensor_info(name, shape, np.dtype(np.float16), int(np.prod(shape)) * 2)
             else:
                 nb = weight_bytes(shape, qtype)
-                w.add_tensor_info(name, (shape[0], nb // shape[0]), np.dtype(np.uint8), nb, raw_dtype=qtype)
+                rows = int(np.prod(shape[:-1]))
+                w.add_tensor_info(name, tuple(shape[:-1]) + (nb // rows,), np.dtype(np.uint8), nb, raw_dtype=qtype)
         else:
             w.add_tensor_info(name, shape, np.dtype(np.float32), int(np.prod(shape)) * 4)
     w.write_header_to_file()
@@ -257,6 +358,8 @@ def main():
     use_seek = a.quantizer == "seek" or (a.quantizer == "auto" and seek_has_quantize(a.seek))
     if a.quantizer == "seek" and not seek_has_quantize(a.seek):
         sys.exit(f"{a.seek}: no `quantize` command")
+    if "q4_k_m" in a.types and not use_seek:
+        sys.exit("q4_k_m (a per-tensor mix) is made by `seek quantize` only")
     for shape in shapes:
         types = list(a.types)
         if use_seek and any(t != "f16" for t in types) and "f16" not in types:

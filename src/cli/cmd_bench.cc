@@ -8,6 +8,7 @@
 #include "cli/options.h"
 #include "core/error.h"
 #include "runtime/bench.h"
+#include "runtime/bench_spec.h"
 #include "runtime/machine_limits.h"
 
 namespace seek::cli {
@@ -19,6 +20,9 @@ struct BenchCmdOptions {
   std::string output = "md";
   bool machine = false;
   int32_t machine_mib = 1024;
+  DraftOptions draft;       // --draft ngram|mtp: also the speculative test (runtime/bench_spec.h)
+  std::string prompt_file;  // its prompt (default: the built-in document summary)
+  bool draft_only = false;  // skip the pp/tg tests
 };
 
 void PrintStep(const char* step) {
@@ -32,12 +36,30 @@ int Bench(const BenchCmdOptions& o) {
   const bool tty = ::isatty(STDERR_FILENO);
 
   std::unique_ptr<BenchResult> result;
+  std::unique_ptr<SpecBenchResult> spec;
+  std::unique_ptr<ModelCost> cost;
+  const SpeculativeOptions so = ResolveDraft(o.draft);
+  if (so.enabled() && o.model.model.empty()) Fail("bench --draft: give a model with -m");
   if (!o.model.model.empty()) {
     auto model = LoadModel(o.model);
-    BenchOptions bo = o.bench;
-    bo.n_ctx = o.model.ctx;
-    bo.kv_type = KvTypeOf(o.model);
-    result = std::make_unique<BenchResult>(RunBench(*model, pool, bo, tty ? PrintStep : nullptr));
+    cost = std::make_unique<ModelCost>(ComputeModelCost(*model));
+    if (!(so.enabled() && o.draft_only)) {
+      BenchOptions bo = o.bench;
+      bo.n_ctx = o.model.ctx;
+      bo.kv_type = KvTypeOf(o.model);
+      result = std::make_unique<BenchResult>(RunBench(*model, pool, bo, tty ? PrintStep : nullptr));
+    }
+    if (so.enabled()) {
+      SpecBenchOptions sbo;
+      sbo.speculative = so;
+      if (!o.prompt_file.empty()) {
+        sbo.prompt = ReadFileOrFail(o.prompt_file, "prompt file");
+        sbo.prompt_name = o.prompt_file.substr(o.prompt_file.find_last_of('/') + 1);
+      }
+      sbo.n_gen = o.bench.n_gen > 0 ? o.bench.n_gen : 128;
+      sbo.repetitions = o.bench.repetitions;
+      spec = std::make_unique<SpecBenchResult>(RunSpecBench(*model, pool, sbo, tty ? PrintStep : nullptr));
+    }
   }
   std::unique_ptr<MachineLimits> machine;
   if (o.machine) {
@@ -48,8 +70,9 @@ int Bench(const BenchCmdOptions& o) {
     machine = std::make_unique<MachineLimits>(MeasureMachine(pool, mo));
   }
   if (tty) std::fprintf(stderr, "\r%30s\r", "");
-  const std::string report = o.output == "json" ? BenchJson(result.get(), machine.get())
-                                                : BenchMarkdown(result.get(), machine.get());
+  std::string report = o.output == "json" ? BenchJson(result.get(), machine.get())
+                                          : BenchMarkdown(result.get(), machine.get());
+  if (spec) report += SpecBenchMarkdown(*spec, *cost, machine.get());  // markdown in both modes (for now)
   std::fwrite(report.data(), 1, report.size(), stdout);
   return 0;
 }
@@ -75,6 +98,10 @@ void RegisterBench(CLI::App& app, Runner& run) {
                 "fraction of its limit");
   cmd->add_option("--machine-mib", o->machine_mib, "read-bandwidth buffer in MiB (default 1024)")
       ->check(CLI::Range(1, 1 << 20));
+  AddDraftOptions(cmd, o->draft);
+  cmd->add_option("--prompt-file", o->prompt_file,
+                  "--draft: the prompt to decode from (default: a built-in document-summary prompt)");
+  cmd->add_flag("--draft-only", o->draft_only, "--draft: skip the pp/tg tests");
   cmd->callback([o, &run] { run = [o] { return Bench(*o); }; });
 }
 

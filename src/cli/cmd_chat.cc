@@ -11,6 +11,7 @@
 #include "cli/options.h"
 #include "core/error.h"
 #include "runtime/chat.h"
+#include "runtime/speculative_mtp.h"
 
 namespace seek::cli {
 namespace {
@@ -68,6 +69,11 @@ int Chat(const ChatOptions& o) {
   GenerateOptions go;
   go.n_predict = o.n_predict;
   go.speculative = ResolveDraft(o.draft);
+  std::unique_ptr<Drafter> mtp_drafter;  // --draft mtp: one drafter for the session, its cache follows the turns
+  if (go.speculative.kind == DraftKind::kMtp) {
+    mtp_drafter = MakeModelDrafter(go.speculative, *model, ctx.n_ctx(), &pool);
+    go.speculative.drafter = mtp_drafter.get();
+  }
   std::string msg;
   while (ReadMessage(interactive, msg)) {
     if (msg == "/exit" || msg == "/quit") break;

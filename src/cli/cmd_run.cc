@@ -5,6 +5,7 @@
 #include "cli/options.h"
 #include "core/error.h"
 #include "runtime/generate.h"
+#include "runtime/speculative_mtp.h"
 
 namespace seek::cli {
 namespace {
@@ -41,6 +42,12 @@ int Run(const RunOptions& o) {
   go.stop = o.stop;
   go.ignore_eos = o.ignore_eos;
   go.speculative = ResolveDraft(o.draft);
+  // The mtp drafter needs the model; the others Generate builds itself.
+  std::unique_ptr<Drafter> drafter;
+  if (go.speculative.kind == DraftKind::kMtp) {
+    drafter = MakeModelDrafter(go.speculative, *model, ctx.n_ctx(), &pool);
+    go.speculative.drafter = drafter.get();
+  }
   std::vector<int32_t> history;
   GenerateResult r = Generate(ctx, tok, sampler, history, ids, go, [](std::string_view piece) {
     std::fwrite(piece.data(), 1, piece.size(), stdout);

@@ -86,9 +86,10 @@ void AddSamplingOptions(CLI::App* app, SamplingOptions& o) {
 void AddDraftOptions(CLI::App* app, DraftOptions& o) {
   app->add_option("--draft", o.kind,
                   "speculative decoding: none, or ngram (prompt lookup: guesses tokens by copying from the prompt "
-                  "and output so far; fastest when the answer quotes its input). Greedy output is unchanged "
+                  "and output so far; fastest when the answer quotes its input), or mtp (DeepSeek-V3's "
+                  "multi-token-prediction layer drafts one token per step). Greedy output is unchanged "
                   "(default none)")
-      ->check(CLI::IsMember({"none", "ngram"}));
+      ->check(CLI::IsMember({"none", "ngram", "mtp"}));
   app->add_option("--draft-max", o.n_draft, "most draft tokens checked per step (default 8)")
       ->check(CLI::Range(1, 64));
   app->add_option("--ngram", o.ngram_max, "longest n-gram the ngram drafter matches, 1..16 (default 3)")
@@ -101,6 +102,9 @@ SpeculativeOptions ResolveDraft(const DraftOptions& o) {
   s.n_draft = o.n_draft;
   s.ngram_max = o.ngram_max;
   s.ngram_min = 1;
+  // One MTP draft per step, checked with a 2-row Eval: cheap enough that DraftBudget's back-off after a
+  // rejection would only lose drafts.
+  if (s.kind == DraftKind::kMtp) s.adaptive = false;
   return s;
 }
 

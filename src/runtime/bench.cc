@@ -5,6 +5,8 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdlib>
+#include <string>
 #include <map>
 #include <random>
 #include <vector>
@@ -21,9 +23,6 @@ double SecondsSince(Clock::time_point t0) {
   return std::chrono::duration<double>(Clock::now() - t0).count();
 }
 
-uint64_t Bytes(const TensorView& v) {
-  return v.data ? uint64_t(v.nbytes) : 0;
-}
 int64_t Elements(const TensorView& v) {
   return v.data ? v.nelements() : 0;
 }
@@ -60,23 +59,43 @@ double ModelCost::PrefillFlops(int64_t n) const {
 }
 
 ModelCost ComputeModelCost(const Model& model) {
+  // From the file's tensors by GGUF name, so every architecture's layer tensors count (MLA's attn_q_a /
+  // attn_kv_a_mqa / attn_k_b / ..., MoE stacks): a decoded token reads each layer tensor in full, except
+  // that a stacked expert tensor (*_exps) is read for n_expert_used of its n_expert experts, the MTP layers
+  // (blk.N, N >= n_layer) are not read by the main model, and token_embd gives one row (plus the
+  // whole table when it is tied to the output).
+  // Files in the pre-#12801 MLA layout (attn_kv_b only) count attn_kv_b, which is the size of the
+  // attn_k_b + attn_v_b seek derives from it.
   const ModelConfig& c = model.config();
   const Model::Weights& w = model.weights();
   ModelCost cost;
-  for (const TensorView& t : model.source().tensors()) cost.weight_bytes += t.nbytes;
-  uint64_t decode = 0;
-  for (const LayerWeights& l : w.layers) {
-    for (const TensorView* t : {&l.wq, &l.wk, &l.wv, &l.wo, &l.ffn_gate, &l.ffn_up, &l.ffn_down}) {
-      decode += Bytes(*t);
-      cost.layer_matmul_params += Elements(*t);
+  const double expert_share = c.moe.n_expert > 0 ? double(c.moe.n_expert_used) / double(c.moe.n_expert) : 1.0;
+  double decode = 0;
+  double layer_params = 0;
+  for (const TensorView& t : model.source().tensors()) {
+    cost.weight_bytes += t.nbytes;
+    const std::string& name = t.name;
+    if (name == "token_embd.weight" || name == "model.embed_tokens.weight") {
+      decode += double(t.nbytes) / double(std::max<int64_t>(1, t.ne[1])) + (c.tied_embeddings ? double(t.nbytes) : 0.0);
+      continue;
     }
-    for (const TensorView* t : {&l.attn_norm, &l.bq, &l.bk, &l.bv, &l.ffn_norm}) decode += Bytes(*t);
+    // GGUF "blk.N." or HF "model.layers.N." (per-expert tensors "mlp.experts.E.": the same share in sum).
+    const bool gguf_layer = name.rfind("blk.", 0) == 0, hf_layer = name.rfind("model.layers.", 0) == 0;
+    if (gguf_layer || hf_layer) {
+      const int layer = std::atoi(name.c_str() + (gguf_layer ? 4 : 13));
+      if (layer >= c.n_layer) continue;  // MTP (NextN) layers
+      const bool expert = name.find("_exps.") != std::string::npos || name.find(".experts.") != std::string::npos;
+      const double share = expert ? expert_share : 1.0;
+      decode += double(t.nbytes) * share;
+      if (t.n_dims >= 2 && name.find("ffn_gate_inp") == std::string::npos && name.find("mlp.gate.") == std::string::npos)
+        layer_params += double(t.nelements()) * share;
+      continue;
+    }
+    decode += double(t.nbytes);  // output_norm, output, rope_freqs
   }
-  decode += Bytes(w.output_norm) + Bytes(w.output);
-  if (w.token_embd.data && w.token_embd.ne[1] > 0)
-    decode += w.token_embd.nbytes / uint64_t(w.token_embd.ne[1]);
-  cost.decode_bytes_per_token = decode;
-  cost.output_params = Elements(w.output);
+  cost.decode_bytes_per_token = uint64_t(decode);
+  cost.layer_matmul_params = int64_t(layer_params);
+  cost.output_params = Elements(w.output.data ? w.output : w.token_embd);
   cost.attn_flops_per_pair = 4ll * c.n_layer * c.n_head * c.head_dim;
   return cost;
 }

@@ -25,9 +25,10 @@ namespace seek {
 struct ModelCost {
   uint64_t weight_bytes = 0;  // bytes of all weight tensors as stored
   // Bytes read per decoded token: every layer tensor, output_norm and output in full, and one row of
-  // token_embd (the row being embedded). A tied output counts once in full plus the one row.
+  // token_embd (the row being embedded). A tied output counts once in full. MoE: a stacked expert tensor
+  // counts n_expert_used / n_expert of its bytes (the active weights); MTP layers are not counted.
   uint64_t decode_bytes_per_token = 0;
-  int64_t layer_matmul_params = 0;  // elements of all layer matmul weights (q, k, v, o, gate, up, down)
+  int64_t layer_matmul_params = 0;  // elements of the layer matmul weights one token uses (active experts only)
   int64_t output_params = 0;        // elements of the output projection (n_embd * n_vocab)
   int64_t attn_flops_per_pair = 0;  // 4 * n_layer * n_head * head_dim: flops of QK^T and AV per (query, key)
 

@@ -114,7 +114,7 @@ std::string BenchMarkdown(const BenchResult* r, const MachineLimits* m) {
         double(r->peak_rss_bytes) / (1 << 20));
     out += StrFormat(
         "Decode streams %.1f MB of weights per token (all layer tensors and the output in full, one "
-        "token_embd row); GB/s = that x tok/s.\n",
+        "token_embd row; MoE: the used experts' share of the expert tensors); GB/s = that x tok/s.\n",
         double(r->cost.decode_bytes_per_token) / 1e6);
     out +=
         "Prefill flops = 2 x layer matmul params x n + 2 x output params + 4 x n_layer x n_head x head_dim x "

@@ -56,11 +56,21 @@ GenerateResult Generate(Context& ctx, const Tokenizer& tok, Sampler& sampler, st
   sampler.Reset();
   for (int32_t id : prompt) sampler.Accept(id);
 
+  // The drafter (speculative decoding) sees the prompt before it is evaluated, so a drafter that reads the
+  // target's hidden states (MtpDrafter) gets the rows of every prompt chunk.
+  const SpeculativeOptions& spec = options.speculative;
+  std::unique_ptr<Drafter> owned_drafter = spec.drafter ? nullptr : MakeDrafter(spec);
+  Drafter* drafter = spec.drafter ? spec.drafter : owned_drafter.get();
+  const bool pass_hidden = drafter && drafter->wants_hidden();
+  if (pass_hidden) ctx.set_keep_hidden_states(true);
+  if (drafter) drafter->Reset(prompt);
+
   double t0 = Now();
   std::span<const float> logits;
   for (size_t i = keep; i < prompt.size(); i += options.prompt_chunk) {
     size_t n = std::min<size_t>(options.prompt_chunk, prompt.size() - i);
     logits = ctx.Eval(prompt.subspan(i, n));
+    if (pass_hidden) drafter->AcceptHidden(static_cast<int32_t>(i), ctx.hidden_states());
     history.insert(history.end(), prompt.begin() + i, prompt.begin() + i + n);
   }
   result.n_prompt_eval = static_cast<int32_t>(prompt.size() - keep);
@@ -103,10 +113,6 @@ GenerateResult Generate(Context& ctx, const Tokenizer& tok, Sampler& sampler, st
 
   // Speculative decoding (runtime/speculative.h). Without a drafter every step is [next] -> one row, which is
   // plain token-by-token decoding.
-  const SpeculativeOptions& spec = options.speculative;
-  std::unique_ptr<Drafter> owned_drafter = spec.drafter ? nullptr : MakeDrafter(spec);
-  Drafter* drafter = spec.drafter ? spec.drafter : owned_drafter.get();
-  if (drafter) drafter->Reset(prompt);
   SpeculativeStats& stats = result.speculative;
   DraftBudget budget(spec.n_draft, spec.adaptive);
 
@@ -161,6 +167,10 @@ GenerateResult Generate(Context& ctx, const Tokenizer& tok, Sampler& sampler, st
     }
     // Keep batch[0, kept) in the cache; drop the rejected drafts.
     if (static_cast<int32_t>(base + kept) < ctx.n_past()) ctx.Truncate(base + static_cast<int32_t>(kept));
+    if (pass_hidden && kept > 0) {
+      const size_t n_embd = ctx.hidden_states().size() / batch.size();
+      drafter->AcceptHidden(base, ctx.hidden_states().first(kept * n_embd));
+    }
     history.insert(history.end(), batch.begin(), batch.begin() + static_cast<std::ptrdiff_t>(kept));
     if (done) break;
     if (!drafts.empty()) budget.Update(static_cast<int32_t>(drafts.size()), step_accepted);

@@ -143,6 +143,7 @@ const char* DraftKindName(DraftKind k) {
   switch (k) {
     case DraftKind::kNone: return "none";
     case DraftKind::kNgram: return "ngram";
+    case DraftKind::kMtp: return "mtp";
   }
   return "?";
 }
@@ -150,13 +151,15 @@ const char* DraftKindName(DraftKind k) {
 DraftKind ParseDraftKind(const std::string& name) {
   if (name == "none") return DraftKind::kNone;
   if (name == "ngram") return DraftKind::kNgram;
-  Fail("unknown draft method '%s' (choose none or ngram)", name.c_str());
+  if (name == "mtp") return DraftKind::kMtp;
+  Fail("unknown draft method '%s' (choose none, ngram or mtp)", name.c_str());
 }
 
 std::unique_ptr<Drafter> MakeDrafter(const SpeculativeOptions& o) {
   switch (o.kind) {
     case DraftKind::kNone: return nullptr;
     case DraftKind::kNgram: return std::make_unique<NgramDrafter>(o.ngram_min, o.ngram_max);
+    case DraftKind::kMtp: Fail("the mtp drafter needs the model: build it with MakeModelDrafter");
   }
   return nullptr;
 }

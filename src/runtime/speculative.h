@@ -19,18 +19,11 @@
 //   - NgramDrafter: prompt-lookup decoding (no second model): find the most recent earlier occurrence of the
 //     last n tokens, n = ngram_max..ngram_min, and propose what followed it. Shines when the output copies
 //     from the context: document Q&A, code edits, summaries quoting the source, multi-turn chat.
-//   - MtpDrafter (planned, DeepSeek-V3's NextN / multi-token-prediction layer; see /work/shared/DEEPSEEK.md §3):
-//     for position i, h' = eh_proj([enorm(Emb(t_{i+1})) ; hnorm(h_i)]) -> one decoder block -> shared head gives
-//     logits for t_{i+2}. What it will need, none of which changes the verifier:
-//       * the target's final hidden state h_i (before the output norm) of every committed position, i.e. the
-//         rows of the verification Eval that were kept. Context has to expose them (model/ helper): e.g. an
-//         Eval variant that also returns [n_tokens][n_embd] hidden rows. The drafter's Accept() then takes
-//         (tokens, hidden rows) instead of tokens alone; that is the only interface change, inside the
-//         drafter, and Generate passes the kept rows through;
-//       * its own KV cache for the MTP block (one layer), rolled back like the target's: it only ever sees
-//         committed tokens, so it never has to drop entries (drafts live only in the verification batch);
-//       * with one MTP module there is one draft per step (max_draft is an upper bound, so that just works);
-//         chaining the module for k > 1 is possible but acceptance drops (DEEPSEEK.md §3).
+//   - MtpDrafter (runtime/speculative_mtp.h): DeepSeek-V3's NextN / multi-token-prediction layer, one draft per
+//     step from the target's own hidden state. It needs the target's final hidden rows of the committed
+//     positions: Generate turns on Context::set_keep_hidden_states and passes them through
+//     Drafter::AcceptHidden (prompt chunks, then the kept rows of each verification Eval); the verifier is
+//     unchanged.
 #pragma once
 #include <cstdint>
 #include <memory>
@@ -55,6 +48,11 @@ class Drafter {
   // Appends up to max_draft guesses for the tokens after the sequence to `out` (cleared first); none when
   // the drafter has no good guess (the step is then a plain decode step).
   virtual void Propose(int32_t max_draft, std::vector<int32_t>& out) = 0;
+  // Drafters that read the target's final hidden states (MtpDrafter) say so; Generate then keeps them and
+  // calls AcceptHidden with the rows of positions [pos, pos + n) of the committed sequence, in order,
+  // each position once per evaluation (rows: [n][n_embd], after the output norm).
+  virtual bool wants_hidden() const { return false; }
+  virtual void AcceptHidden(int32_t /*pos*/, std::span<const float> /*rows*/) {}
 };
 
 // Prompt-lookup decoding. For each n in [n_min, n_max] an index maps every n-gram of the sequence that has a
@@ -121,9 +119,9 @@ int32_t ChooseToken(Sampler& sampler, std::span<float> row, int32_t draft, std::
 
 // --- options and statistics ---
 
-enum class DraftKind { kNone, kNgram };
-const char* DraftKindName(DraftKind k);  // "none", "ngram"
-// "none" / "ngram" -> kind; throws seek::Error naming the valid choices otherwise.
+enum class DraftKind { kNone, kNgram, kMtp };
+const char* DraftKindName(DraftKind k);  // "none", "ngram", "mtp"
+// "none" / "ngram" / "mtp" -> kind; throws seek::Error naming the valid choices otherwise.
 DraftKind ParseDraftKind(const std::string& name);
 
 struct SpeculativeOptions {
@@ -162,7 +160,8 @@ class DraftBudget {
   int32_t backoff_ = 0, skip_ = 0;
 };
 
-// Builds the drafter `o.kind` names (nullptr for kNone). Throws seek::Error on a bad n range.
+// Builds the drafter `o.kind` names (nullptr for kNone). Throws seek::Error on a bad n range, and for kMtp,
+// which needs the model: use MakeModelDrafter (runtime/speculative_mtp.h).
 std::unique_ptr<Drafter> MakeDrafter(const SpeculativeOptions& o);
 
 struct SpeculativeStats {
