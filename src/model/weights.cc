@@ -216,14 +216,46 @@ std::unique_ptr<Model::Weights> BindWeights(const ModelConfig& config, const Mod
   return w;
 }
 
+namespace {
+
+// Routed experts are repacked too (the interleaved kernels stream them about as fast as the dense weights),
+// but a repacked expert is resident for good, while an mmap'd one costs memory only once a token routes to it
+// and can be evicted again. So by default they are repacked only when all of them fit comfortably in RAM
+// (<= 60% of physical memory, as for V2-Lite at 4-bit on a 24 GB box); a V3-size model streamed from disk keeps
+// them mmap'd. SEEK_REPACK_EXPERTS=0/1 forces the choice.
+bool RepackExperts(const std::vector<TensorView*>& experts) {
+  if (const char* env = std::getenv("SEEK_REPACK_EXPERTS")) return std::strcmp(env, "0") != 0;
+  double bytes = 0;
+  for (const TensorView* e : experts) bytes += double(e->nbytes);
+  const double ram = double(::sysconf(_SC_PHYS_PAGES)) * double(::sysconf(_SC_PAGESIZE));
+  const bool fits = ram > 0 && bytes <= 0.6 * ram;
+  if (!fits) {
+    SEEK_LOG_INFO("routed experts (%.1f GiB) stay mmap'd in row layout: more than 60%% of RAM (%.1f GiB); "
+                  "SEEK_REPACK_EXPERTS=1 repacks them anyway", bytes / 1073741824.0, ram / 1073741824.0);
+  }
+  return fits;
+}
+
+}  // namespace
+
 void RepackWeights(Model::Weights& w, const ModelConfig& config, const ModelSource& source) {
   const char* env = std::getenv("SEEK_REPACK");
   if (env && std::strcmp(env, "0") == 0) return;
   const KernelTable& kernels = ActiveKernels();
   std::vector<TensorView*> todo;
+  std::vector<TensorView*> experts;  // routed experts' 2-D views (DeepSeek2)
   ForEachTensor(config, w, [&](TensorSlot& slot) {
+    if (slot.experts) {
+      for (TensorView& e : *slot.experts) {
+        if (e.data && e.layout == WeightLayout::kRows &&
+            PreferredLayout(kernels, e.type, e.ne[0], e.ne[1]) != WeightLayout::kRows) {
+          experts.push_back(&e);
+        }
+      }
+      return;
+    }
     TensorView* v = slot.view;
-    if (slot.experts || slot.small_f32 || slot.n_dims != 2 || !v || !v->data) return;
+    if (slot.small_f32 || slot.n_dims != 2 || !v || !v->data) return;
     // token_embd is read by row lookups only, unless the output is tied to it: then it is repacked once and
     // both use the copy (EmbeddingRow reads any layout through DequantizeWeightRow).
     const bool tied = w.output.data == w.token_embd.data;
@@ -233,6 +265,7 @@ void RepackWeights(Model::Weights& w, const ModelConfig& config, const ModelSour
     if (PreferredLayout(kernels, v->type, v->ne[0], v->ne[1]) == WeightLayout::kRows) return;
     todo.push_back(v);
   });
+  if (!experts.empty() && RepackExperts(experts)) todo.insert(todo.end(), experts.begin(), experts.end());
   if (todo.empty()) return;
   ThreadPool pool(ThreadPool::HardwareThreads());
   const size_t page = size_t(::sysconf(_SC_PAGESIZE));
@@ -251,8 +284,11 @@ void RepackWeights(Model::Weights& w, const ModelConfig& config, const ModelSour
     const void* old = v->data;
     // Release the file pages of the source (a MAP_SHARED read-only mapping: a later read would simply fault
     // them back in from the file). Heap copies (FP8, derived MLA) are left alone.
-    const TensorView* in_file = source.FindTensor(v->name);
-    if (in_file && in_file->data == old) {
+    // An expert view "blk.N.ffn_up_exps.weight[E]" lies inside its stacked tensor.
+    const std::string file_name = v->name.substr(0, v->name.find('['));
+    const TensorView* in_file = source.FindTensor(file_name);
+    const auto* file_begin = in_file ? static_cast<const uint8_t*>(in_file->data) : nullptr;
+    if (file_begin && old >= file_begin && static_cast<const uint8_t*>(old) + v->nbytes <= file_begin + in_file->nbytes) {
       const auto begin = (reinterpret_cast<uintptr_t>(old) + page - 1) & ~uintptr_t(page - 1);
       const auto end = (reinterpret_cast<uintptr_t>(old) + v->nbytes) & ~uintptr_t(page - 1);
       if (end > begin) {

@@ -117,7 +117,8 @@ void ForEachTensor(const ModelConfig& config, Model::Weights& weights,
 // blk.3.attn_k.weight", "...: tensor blk.0.attn_q.weight has shape [64, 32], expected [64, 64]", ...).
 std::unique_ptr<Model::Weights> BindWeights(const ModelConfig& config, const ModelSource& source);
 
-// Repacks every 2-D matmul weight (not stacked experts; token_embd only when the output is tied to it) into the layout the
+// Repacks every 2-D matmul weight (routed experts too, per expert, when they all fit in 60% of RAM or
+// SEEK_REPACK_EXPERTS=1; token_embd only when the output is tied to it) into the layout the
 // active kernel table prefers (kernels/matmul/repack.h), multithreaded, and releases the mmap'd source pages
 // (MADV_DONTNEED) so the repacked copy is the only one resident. SEEK_REPACK=0 turns it off. Called by
 // BindWeights.

@@ -10,9 +10,10 @@
 // way. At the end O / l is the output, and no n_tokens x n_kv score matrix ever exists.
 //
 // Parallel over items. Prefill has plenty (KV heads x query tiles, tiles ordered so that each contiguous
-// chunk of the pool mixes short and long causal rows). Decode has only n_head_kv items (one for MLA's
-// absorbed form), so the KV range is split and the partial (O, m, l) merged afterwards with the same
-// rescaling (flash-decoding, Dao et al. 2023).
+// chunk of the pool mixes short and long causal rows). Every row's KV range is reduced in fixed chunks of
+// kKvChunk positions whose partial (O, m, l) are merged in order (see AttentionAvx2), so decode, which has
+// only n_head_kv items (one for MLA's absorbed form), can spread the chunks over the threads
+// (flash-decoding, Dao et al. 2023) and still compute every row exactly as prefill does.
 #include <immintrin.h>
 
 #include <algorithm>
@@ -32,7 +33,7 @@ namespace seek::avx2 {
 namespace {
 
 constexpr int64_t kTileRows = 64;     // query rows per tile (tokens x group heads), at least one token
-constexpr int64_t kMinSplitKv = 128;  // positions per KV split, at least
+constexpr int64_t kKvChunk = 256;    // KV positions per chunk (a multiple of every block size below)
 constexpr float kNegInf = -std::numeric_limits<float>::infinity();
 
 // exp(x), relative error < 2e-7 for x in [-87, 88] (clamped outside: the results only weight softmax terms).
@@ -256,9 +257,43 @@ void RunTile(const AttentionParams& p, int64_t g, int64_t t0, int64_t t1, int64_
 
 struct Thread {
   Scratch scratch;
-  std::vector<float> o, m, l;  // unsplit items: one tile's rows
+  std::vector<float> o, m, l;  // one tile's chunk partials: [chunk][rows][dv], [chunk][rows]
 };
 
+// Writes out[t][h] for the rows of one (KV head g, tile from t0) from its chunk partials: chunk c's
+// (O, m, l) of row r at o[(c * stride + r) * dv], m[c * stride + r], l[c * stride + r].
+//   O = sum_c e^(m_c - M) O_c / sum_c e^(m_c - M) l_c,  M = max_c m_c
+// With one chunk this is O_0 / l_0 exactly (e^0 = 1). Both paths below use this one merge.
+void MergeChunks(const AttentionParams& p, int64_t g, int64_t t0, int64_t rows, int64_t n_chunks, int64_t stride,
+                 const float* o, const float* m, const float* l) {
+  const int64_t group = p.n_head / p.n_head_kv, dv = p.dv;
+  for (int64_t r = 0; r < rows; ++r) {
+    float mx = kNegInf;
+    for (int64_t c = 0; c < n_chunks; ++c) mx = std::max(mx, m[c * stride + r]);
+    const int64_t t = t0 + r / group, h = g * group + r % group;
+    float* dst = p.out + (t * p.n_head + h) * dv;
+    std::fill(dst, dst + dv, 0.0f);
+    float sum = 0.0f;
+    for (int64_t c = 0; c < n_chunks; ++c) {
+      const int64_t at = c * stride + r;
+      if (m[at] == kNegInf) continue;  // the chunk lies beyond the row's causal limit
+      const float w = std::exp(m[at] - mx);
+      sum += w * l[at];
+      const float* src = o + at * dv;
+      for (int64_t i = 0; i < dv; ++i) dst[i] += w * src[i];
+    }
+    const float inv = 1.0f / sum;
+    for (int64_t i = 0; i < dv; ++i) dst[i] *= inv;
+  }
+}
+
+// The KV range of every row is cut at fixed absolute positions (multiples of kKvChunk) into chunks, each
+// reduced on its own (online softmax from a fresh state) and then merged by MergeChunks in chunk order. The
+// cut points depend on nothing but the positions, so a row's result is the same whatever the batch size,
+// the tiling and the thread count (Context's batch == token-by-token contract, which speculative decoding
+// and continuous batching rely on). Prefill runs one item per (KV head, tile) and walks its chunks in turn;
+// decode, which has too few items for the threads, makes (KV head, tile, chunk) the item (flash-decoding,
+// Dao et al. 2023) and merges afterwards, with the same arithmetic.
 void AttentionAvx2(const AttentionParams& p, ThreadPool* pool) {
   const int64_t group = p.n_head / p.n_head_kv, dv = p.dv;
   const int64_t tile_tokens = std::max<int64_t>(1, kTileRows / group);
@@ -266,21 +301,49 @@ void AttentionAvx2(const AttentionParams& p, ThreadPool* pool) {
   const int64_t max_rows = tile_tokens * group;
   const int n_threads = pool ? pool->size() : 1;
   const int64_t n_kv = int64_t(p.pos0) + p.n_tokens;
+  const int64_t n_chunks = (n_kv + kKvChunk - 1) / kKvChunk;
   const int64_t base_items = int64_t(p.n_head_kv) * n_qt;
-  int64_t n_split = 1;
-  if (n_threads > 1 && base_items < 2 * n_threads) {
-    n_split =
-        std::min((2 * n_threads + base_items - 1) / base_items, std::max<int64_t>(1, n_kv / kMinSplitKv));
-  }
-  const int64_t n_items = base_items * n_split;
+  const bool split = n_threads > 1 && n_chunks > 1 && base_items < 2 * n_threads;
+  auto tile_of = [&](int64_t rest, int64_t* g, int64_t* t0, int64_t* t1) {
+    *g = rest / n_qt;
+    const int64_t k = rest % n_qt;
+    const int64_t qt = (k % 2 == 0) ? k / 2 : n_qt - 1 - k / 2;  // 0, last, 1, last-1, ...: balanced chunks
+    *t0 = qt * tile_tokens;
+    *t1 = std::min<int64_t>(p.n_tokens, *t0 + tile_tokens);
+  };
 
-  // Split partials: [item][max_rows][dv] outputs and [item][max_rows] maxima and sums.
-  thread_local std::vector<float> part_o, part_m, part_l;
-  if (n_split > 1) {
-    part_o.resize(size_t(n_items * max_rows * dv));
-    part_m.resize(size_t(n_items * max_rows));
-    part_l.resize(size_t(n_items * max_rows));
+  if (!split) {
+    auto work = [&](int64_t begin, int64_t end, int) {
+      thread_local Thread th;
+      for (int64_t rest = begin; rest < end; ++rest) {
+        int64_t g, t0, t1;
+        tile_of(rest, &g, &t0, &t1);
+        const int64_t kv_end = p.pos0 + t1, rows = (t1 - t0) * group;
+        const int64_t nc = (kv_end + kKvChunk - 1) / kKvChunk;
+        th.o.resize(size_t(nc * rows * dv));
+        th.m.resize(size_t(nc * rows));
+        th.l.resize(size_t(nc * rows));
+        for (int64_t c = 0; c < nc; ++c) {
+          RunTile(p, g, t0, t1, c * kKvChunk, std::min(kv_end, (c + 1) * kKvChunk), th.o.data() + c * rows * dv,
+                  th.m.data() + c * rows, th.l.data() + c * rows, th.scratch);
+        }
+        MergeChunks(p, g, t0, rows, nc, rows, th.o.data(), th.m.data(), th.l.data());
+      }
+    };
+    if (pool && n_threads > 1 && base_items > 1) {
+      pool->ParallelFor(base_items, work);
+    } else {
+      work(0, base_items, 0);
+    }
+    return;
   }
+
+  // Split: partials [item][max_rows][dv] and [item][max_rows], item = rest * n_chunks + chunk.
+  const int64_t n_items = base_items * n_chunks;
+  thread_local std::vector<float> part_o, part_m, part_l;
+  part_o.resize(size_t(n_items * max_rows * dv));
+  part_m.resize(size_t(n_items * max_rows));
+  part_l.resize(size_t(n_items * max_rows));
   // (thread_local names inside the lambda would be the worker's own: pass the caller's buffers by pointer.)
   float* const po = part_o.data();
   float* const pm = part_m.data();
@@ -288,60 +351,21 @@ void AttentionAvx2(const AttentionParams& p, ThreadPool* pool) {
   auto work = [&](int64_t begin, int64_t end, int) {
     thread_local Thread th;
     for (int64_t item = begin; item < end; ++item) {
-      const int64_t s = item % n_split, rest = item / n_split, g = rest / n_qt, k = rest % n_qt;
-      const int64_t qt = (k % 2 == 0) ? k / 2 : n_qt - 1 - k / 2;  // 0, last, 1, last-1, ...: balanced chunks
-      const int64_t t0 = qt * tile_tokens, t1 = std::min<int64_t>(p.n_tokens, t0 + tile_tokens);
-      const int64_t kv_end = p.pos0 + t1, rows = (t1 - t0) * group;
-      if (n_split > 1) {
-        const int64_t kv0 = kv_end * s / n_split, kv1 = kv_end * (s + 1) / n_split;
-        const int64_t at = (rest * n_split + s) * max_rows;
-        RunTile(p, g, t0, t1, kv0, kv1, po + at * dv, pm + at, pl + at, th.scratch);
-        continue;
-      }
-      th.o.resize(size_t(rows * dv));
-      th.m.resize(size_t(rows));
-      th.l.resize(size_t(rows));
-      RunTile(p, g, t0, t1, 0, kv_end, th.o.data(), th.m.data(), th.l.data(), th.scratch);
-      for (int64_t r = 0; r < rows; ++r) {
-        const int64_t t = t0 + r / group, h = g * group + r % group;
-        const float inv = 1.0f / th.l[size_t(r)];
-        float* dst = p.out + (t * p.n_head + h) * dv;
-        const float* src = th.o.data() + r * dv;
-        for (int64_t i = 0; i < dv; ++i) dst[i] = src[i] * inv;
-      }
+      const int64_t c = item % n_chunks, rest = item / n_chunks;
+      int64_t g, t0, t1;
+      tile_of(rest, &g, &t0, &t1);
+      const int64_t kv_end = p.pos0 + t1, at = item * max_rows;
+      // A chunk past the tile's last position is empty: RunTile leaves m = -inf, l = 0.
+      RunTile(p, g, t0, t1, c * kKvChunk, std::min(kv_end, (c + 1) * kKvChunk), po + at * dv, pm + at, pl + at,
+              th.scratch);
     }
   };
-  if (pool && n_threads > 1 && n_items > 1) {
-    pool->ParallelFor(n_items, work);
-  } else {
-    work(0, n_items, 0);
-  }
-  if (n_split == 1) return;
-
-  // Merge the splits of each (KV head, tile): O = sum_s e^(m_s - M) O_s / sum_s e^(m_s - M) l_s.
+  pool->ParallelFor(n_items, work);
   for (int64_t rest = 0; rest < base_items; ++rest) {
-    const int64_t g = rest / n_qt, k = rest % n_qt;
-    const int64_t qt = (k % 2 == 0) ? k / 2 : n_qt - 1 - k / 2;
-    const int64_t t0 = qt * tile_tokens, t1 = std::min<int64_t>(p.n_tokens, t0 + tile_tokens);
-    for (int64_t r = 0; r < (t1 - t0) * group; ++r) {
-      float mx = kNegInf;
-      for (int64_t s = 0; s < n_split; ++s)
-        mx = std::max(mx, part_m[size_t((rest * n_split + s) * max_rows + r)]);
-      const int64_t t = t0 + r / group, h = g * group + r % group;
-      float* dst = p.out + (t * p.n_head + h) * dv;
-      std::fill(dst, dst + dv, 0.0f);
-      float sum = 0.0f;
-      for (int64_t s = 0; s < n_split; ++s) {
-        const int64_t at = (rest * n_split + s) * max_rows + r;
-        if (part_m[size_t(at)] == kNegInf) continue;  // this split is beyond the row's causal limit
-        const float w = std::exp(part_m[size_t(at)] - mx);
-        sum += w * part_l[size_t(at)];
-        const float* src = part_o.data() + at * dv;
-        for (int64_t i = 0; i < dv; ++i) dst[i] += w * src[i];
-      }
-      const float inv = 1.0f / sum;
-      for (int64_t i = 0; i < dv; ++i) dst[i] *= inv;
-    }
+    int64_t g, t0, t1;
+    tile_of(rest, &g, &t0, &t1);
+    const int64_t at = rest * n_chunks * max_rows;
+    MergeChunks(p, g, t0, (t1 - t0) * group, n_chunks, max_rows, po + at * dv, pm + at, pl + at);
   }
 }
 
