@@ -89,7 +89,7 @@ int Info(const InfoOptions& o) {
   std::printf("chat template:  %s\n",
               model->chat_template().empty() ? "none" : StrFormat("%zu characters", model->chat_template().size()).c_str());
   std::printf("memory at %d tokens of context:\n", n_ctx);
-  std::printf("  weights       %s (mmap'd from the file, shared, not copied)\n", Bytes(weight_bytes).c_str());
+  std::printf("  weights       %s (mmap'd from the file; see the repacked line)\n", Bytes(weight_bytes).c_str());
   {
     const auto& w = model->weights();
     std::printf("  repacked      %s in %d tensors copied into kernel layouts (SEEK_REPACK=0: none); %s left "
