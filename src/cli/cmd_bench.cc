@@ -70,9 +70,13 @@ int Bench(const BenchCmdOptions& o) {
     machine = std::make_unique<MachineLimits>(MeasureMachine(pool, mo));
   }
   if (tty) std::fprintf(stderr, "\r%30s\r", "");
-  std::string report = o.output == "json" ? BenchJson(result.get(), machine.get())
-                                          : BenchMarkdown(result.get(), machine.get());
-  if (spec) report += SpecBenchMarkdown(*spec, *cost, machine.get());  // markdown in both modes (for now)
+  std::string report;
+  if (o.output == "json") {
+    report = BenchJson(result.get(), machine.get(), spec.get(), cost.get());
+  } else {
+    report = BenchMarkdown(result.get(), machine.get());
+    if (spec) report += SpecBenchMarkdown(*spec, *cost, machine.get());
+  }
   std::fwrite(report.data(), 1, report.size(), stdout);
   return 0;
 }

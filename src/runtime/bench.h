@@ -78,6 +78,9 @@ BenchResult RunBench(const Model& model, ThreadPool& pool, const BenchOptions& o
 
 // Reports. `machine` may be null; with it, each figure also appears as a fraction of its limit.
 std::string BenchMarkdown(const BenchResult* result, const MachineLimits* machine);
-std::string BenchJson(const BenchResult* result, const MachineLimits* machine);
+struct SpecBenchResult;  // runtime/bench_spec.h
+// spec (with the model's cost for the bandwidth figures) adds a "speculative" object.
+std::string BenchJson(const BenchResult* result, const MachineLimits* machine,
+                      const SpecBenchResult* spec = nullptr, const ModelCost* cost = nullptr);
 
 }  // namespace seek

@@ -4,6 +4,7 @@
 
 #include "core/error.h"
 #include "runtime/bench.h"
+#include "runtime/bench_spec.h"
 
 namespace seek {
 namespace {
@@ -41,7 +42,8 @@ Json TestJson(const BenchTest& t) {
 
 }  // namespace
 
-std::string BenchJson(const BenchResult* r, const MachineLimits* m) {
+std::string BenchJson(const BenchResult* r, const MachineLimits* m, const SpecBenchResult* spec,
+                      const ModelCost* cost) {
   Json j = Json::object();
   if (r) {
     j["model"] = Json{{"path", r->model_path},
@@ -73,6 +75,29 @@ std::string BenchJson(const BenchResult* r, const MachineLimits* m) {
       j["tg"] = tg;
     }
     j["peak_rss_bytes"] = r->peak_rss_bytes;
+  }
+  if (spec) {
+    const SpeculativeStats& st = spec->stats;
+    Json sj{{"draft", spec->draft},
+            {"prompt", spec->prompt_name},
+            {"n_prompt", spec->n_prompt},
+            {"n_gen", spec->n_gen},
+            {"plain_tok_s", StatsJson(spec->plain_tok_s)},
+            {"effective_tok_s", StatsJson(spec->spec_tok_s)},
+            {"speedup", spec->speedup()},
+            {"acceptance_rate", st.acceptance_rate()},
+            {"accepted_per_step", spec->accepted_per_step()},
+            {"tokens_per_step", st.tokens_per_step()},
+            {"n_steps", st.n_steps},
+            {"n_drafted", st.n_drafted},
+            {"n_accepted", st.n_accepted},
+            {"identical", spec->identical}};
+    if (cost) {
+      const double gbps = spec->spec_tok_s.median * double(cost->decode_bytes_per_token) / 1e9;
+      sj["effective_gbps"] = gbps;
+      if (m && m->read_gbps.median > 0) sj["fraction_of_read_bandwidth"] = gbps / m->read_gbps.median;
+    }
+    j["speculative"] = sj;
   }
   if (m) j["machine"] = MachineJson(*m);
   return j.dump(2) + "\n";

@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <nlohmann/json.hpp>
+
 #include "core/error.h"
 #include "test_util.h"
 
@@ -39,6 +41,18 @@ TEST(SpecBench, NgramAndMtpRunsAreIdenticalAndCounted) {
     const std::string md = SpecBenchMarkdown(r, ComputeModelCost(*model), nullptr);
     EXPECT_NE(md.find(DraftKindName(kind)), std::string::npos);
     EXPECT_NE(md.find("| yes |"), std::string::npos);
+    // -o json: the same figures as one "speculative" object.
+    const ModelCost cost = ComputeModelCost(*model);
+    const auto j = nlohmann::json::parse(BenchJson(nullptr, nullptr, &r, &cost));
+    ASSERT_TRUE(j.contains("speculative")) << file;
+    const auto& sj = j["speculative"];
+    EXPECT_EQ(sj["draft"], DraftKindName(kind));
+    EXPECT_EQ(sj["n_drafted"], r.stats.n_drafted);
+    EXPECT_EQ(sj["n_accepted"], r.stats.n_accepted);
+    EXPECT_EQ(sj["identical"], true);
+    EXPECT_DOUBLE_EQ(sj["effective_tok_s"]["median"].get<double>(), r.spec_tok_s.median);
+    EXPECT_DOUBLE_EQ(sj["effective_gbps"].get<double>(),
+                     r.spec_tok_s.median * double(cost.decode_bytes_per_token) / 1e9);
   }
   const auto model = LoadWithStoriesTokenizer("llama_tied/llama_tied-f32.gguf");
   SpecBenchOptions none;
