@@ -11,6 +11,7 @@
 #include "core/log.h"
 #include "runtime/chat.h"
 #include "server/format.h"
+#include "server/peer_socket.h"
 #include "server/reasoning.h"
 #include "server/request.h"
 #include "tokenizer/chat_template.h"
@@ -192,10 +193,18 @@ void HttpServer::Impl::Generate(const httplib::Request& req, httplib::Response& 
   if (!p->stream) {
     GenerationFormatter f(fo, tok);
     std::vector<SeqEvent> events;
+    PeerConnection peer(req.remote_addr, req.remote_port, req.local_addr, req.local_port);
     while (!f.all_done()) {
       events.clear();
       stream->Pop(events, kPollInterval);
       f.Accumulate(events);
+      if (!f.all_done() && peer.Closed()) {
+        // The client hung up while we computed: free its slots at the engine's next step. 499 (nginx's
+        // "client closed request") is for the log and the metrics only; nobody reads it.
+        stream->Cancel();
+        res.status = 499;
+        return;
+      }
     }
     if (!f.error().empty()) throw ApiError(500, f.error());
     SendJson(res, 200, f.Final());

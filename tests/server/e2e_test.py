@@ -242,6 +242,30 @@ class ServeTest(unittest.TestCase):
         r = self.c.chat.completions.create(model="x", messages=MSGS, temperature=0, max_tokens=4)
         self.assertTrue(r.choices[0].message.content)
 
+    def test_disconnect_non_streaming_cancels(self):
+        # A non-streaming request writes nothing until it is done, so the server must notice the hang-up
+        # without a failed write (server/peer_socket.h).
+        before = self.srv.metrics().get("seek_sequences_cancelled_total", 0)
+        gen_before = self.srv.metrics().get("seek_generated_tokens_total", 0)
+        sock = socket.create_connection(("127.0.0.1", self.srv.port))
+        body = json.dumps({"messages": [{"role": "user", "content": "Tell me a very long story."}],
+                           "max_tokens": 400, "ignore_eos": True}).encode()
+        sock.sendall(b"POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + KEY.encode() +
+                     b"\r\nContent-Type: application/json\r\nContent-Length: " + str(len(body)).encode() +
+                     b"\r\n\r\n" + body)
+        deadline = time.time() + 60
+        while self.srv.metrics().get("seek_generated_tokens_total", 0) <= gen_before:  # it is decoding
+            self.assertLess(time.time(), deadline, "the request never started")
+            time.sleep(0.05)
+        sock.close()  # hang up before any response byte
+        while self.srv.metrics().get("seek_sequences_cancelled_total", 0) <= before:
+            self.assertLess(time.time(), deadline, "the engine never freed the abandoned sequence")
+            time.sleep(0.1)
+        m = self.srv.metrics()
+        self.assertGreaterEqual(m.get('seek_requests_total{endpoint="/v1/chat/completions",status="499"}', 0), 1)
+        r = self.c.chat.completions.create(model="x", messages=MSGS, temperature=0, max_tokens=4)
+        self.assertTrue(r.choices[0].message.content)
+
     def test_metrics(self):
         self.c.chat.completions.create(model="x", messages=MSGS, temperature=0, max_tokens=2)
         m = self.srv.metrics()
@@ -353,5 +377,6 @@ if __name__ == "__main__":
     if not SEEK or not os.path.exists(SEEK):
         print("skipped: no seek binary (pass it as the first argument or in SEEK_BIN)")
         sys.exit(SKIP)
-    result = unittest.main(argv=[sys.argv[0], "-v"], exit=False).result
+    # Extra arguments after the binary are unittest's (e.g. -k disconnect).
+    result = unittest.main(argv=[sys.argv[0], "-v"] + sys.argv[2:], exit=False).result
     sys.exit(0 if result.wasSuccessful() else 1)
