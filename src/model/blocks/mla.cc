@@ -1,6 +1,8 @@
 #include "model/blocks/mla.h"
 
+#include <algorithm>
 #include <cmath>
+#include <vector>
 #include <cstring>
 
 #include "core/error.h"
@@ -19,6 +21,32 @@ void Gather(const float* src, int64_t src_stride, int64_t offset, int64_t n, int
 }
 void Scatter(const float* src, int64_t n, int64_t n_rows, float* dst, int64_t dst_stride, int64_t offset) {
   for (int64_t t = 0; t < n_rows; ++t) std::memcpy(dst + t * dst_stride + offset, src + t * n, size_t(n) * 4);
+}
+
+// Floats of gathered inputs + outputs per batch of heads in PerHeadMatMul (16 MB): decode takes all heads at
+// once; a long absorbed-form prefill of a 128-head model goes in several batches.
+constexpr int64_t kHeadBatchFloats = int64_t(4) << 20;
+
+// For every head h < n_head: dst[t][h * dst_head + 0..n_out) = W_h src[t][h * src_head + 0..n_in), t < n, with
+// W_h = Slice2D(w, h) [n_in, n_out]; src rows have src_stride floats, dst rows dst_stride. The heads' inputs
+// are gathered into separate buffers and multiplied by ONE MatMulMany (per batch of heads), not one MatMul each.
+void PerHeadMatMul(const TensorView& w, int64_t n_head, int64_t n, const float* src, int64_t src_stride,
+                   int64_t src_head, float* dst, int64_t dst_stride, int64_t dst_head, ThreadPool* pool) {
+  const int64_t n_in = w.ne[0], n_out = w.ne[1];
+  const int64_t per_batch = std::clamp<int64_t>(kHeadBatchFloats / std::max<int64_t>(1, n * (n_in + n_out)), 1, n_head);
+  std::vector<float> in(size_t(per_batch * n * n_in)), out(size_t(per_batch * n * n_out));  // [head][n][n_in|n_out]
+  std::vector<MatMulJob> jobs;
+  for (int64_t h0 = 0; h0 < n_head; h0 += per_batch) {
+    const int64_t h1 = std::min(n_head, h0 + per_batch);
+    jobs.clear();
+    for (int64_t h = h0; h < h1; ++h) {
+      float* x = in.data() + (h - h0) * n * n_in;
+      Gather(src, src_stride, h * src_head, n_in, n, x);
+      jobs.push_back({AsMatMulWeight(Slice2D(w, h)), x, out.data() + (h - h0) * n * n_out, n});
+    }
+    MatMulMany(jobs, pool);
+    for (int64_t h = h0; h < h1; ++h) Scatter(out.data() + (h - h0) * n * n_out, n_out, n, dst, dst_stride, h * dst_head);
+  }
 }
 
 }  // namespace
@@ -49,19 +77,22 @@ void MlaAttention(const ModelConfig& c, const LayerWeights& l, const RopeTable& 
   SEEK_CHECK(pos0 >= 0 && n_kv <= cache.n_ctx && D == L + R);
   const float scale = MlaSoftmaxScale(c);
 
-  // Queries: [n][H][N + R].
+  // Queries [n][H][N + R] and latent + shared RoPE key [n][L + R]: both read xn, so one dispatch.
   std::vector<float> q(static_cast<size_t>(n * H * QK));
+  std::vector<float> kva(static_cast<size_t>(n * D));  // [n][L + R]
+  std::vector<float> qa(static_cast<size_t>(n * c.mla.q_lora_rank));  // [n][q_lora_rank] (when q is low-rank)
+  {
+    const MatMulJob jobs[] = {
+        c.mla.q_lora_rank > 0 ? MatMulJob{AsMatMulWeight(l.wq_a), xn, qa.data(), n}
+                              : MatMulJob{AsMatMulWeight(l.wq), xn, q.data(), n},
+        MatMulJob{AsMatMulWeight(l.wkv_a_mqa), xn, kva.data(), n}};
+    MatMulMany(jobs, pool);
+  }
   if (c.mla.q_lora_rank > 0) {
-    std::vector<float> qa(static_cast<size_t>(n * c.mla.q_lora_rank));  // [n][q_lora_rank]
-    MatMul(l.wq_a, xn, qa.data(), n, pool);
     RmsNormRows(qa.data(), l.q_a_norm, qa.data(), n_tokens, c.norm_eps);
     MatMul(l.wq_b, qa.data(), q.data(), n, pool);
-  } else {
-    MatMul(l.wq, xn, q.data(), n, pool);
   }
   // Latent and shared RoPE key, into the cache: [c_kv (normed) ; RoPE(k_pe)], converted to the cache's type.
-  std::vector<float> kva(static_cast<size_t>(n * D));  // [n][L + R]
-  MatMul(l.wkv_a_mqa, xn, kva.data(), n, pool);
   const float* kv_norm = F32Data(l.kv_a_norm);
   std::vector<float> row(static_cast<size_t>(D));  // [L + R] one cache row in fp32
   for (int64_t t = 0; t < n; ++t) {
@@ -108,13 +139,10 @@ void MlaAttention(const ModelConfig& c, const LayerWeights& l, const RopeTable& 
   } else {
     // Absorb W_UK into the query: q_cat[t][h] = [W_UK_h^T q_nope[t][h] ; q_pe[t][h]], [n][H][L + R], so the
     // score is q_cat . (cached row) and every head shares one "KV head": the cached rows, V = their first L.
-    std::vector<float> q_cat(static_cast<size_t>(n * H * D)), tmp_in(size_t(n * std::max(N, L))),
-        tmp_out(size_t(n * std::max(L, V)));
-    for (int64_t h = 0; h < H; ++h) {
-      Gather(q.data(), H * QK, h * QK, N, n, tmp_in.data());
-      MatMul(Slice2D(l.wk_b, h), tmp_in.data(), tmp_out.data(), n, pool);  // [n][L]
-      Scatter(tmp_out.data(), L, n, q_cat.data(), H * D, h * D);
-      for (int64_t t = 0; t < n; ++t)
+    std::vector<float> q_cat(static_cast<size_t>(n * H * D));
+    PerHeadMatMul(l.wk_b, H, n, q.data(), H * QK, QK, q_cat.data(), H * D, D, pool);  // q_nope[t][h] -> [0, L)
+    for (int64_t t = 0; t < n; ++t) {
+      for (int64_t h = 0; h < H; ++h)
         std::memcpy(q_cat.data() + (t * H + h) * D + L, q.data() + (t * H + h) * QK + N, size_t(R) * sizeof(float));
     }
     std::vector<float> o_lat(static_cast<size_t>(n * H * L));  // [n][H][L] attention-weighted latents
@@ -127,11 +155,7 @@ void MlaAttention(const ModelConfig& c, const LayerWeights& l, const RopeTable& 
     p.dv = int32_t(L);
     Attention(p, pool);
     // Expand through W_UV: attn[t][h] = W_UV_h o_lat[t][h], [n][H][V].
-    for (int64_t h = 0; h < H; ++h) {
-      Gather(o_lat.data(), H * L, h * L, L, n, tmp_in.data());
-      MatMul(Slice2D(l.wv_b, h), tmp_in.data(), tmp_out.data(), n, pool);  // [n][V]
-      Scatter(tmp_out.data(), V, n, attn.data(), H * V, h * V);
-    }
+    PerHeadMatMul(l.wv_b, H, n, o_lat.data(), H * L, L, attn.data(), H * V, V, pool);
   }
   MatMul(l.wo, attn.data(), out, n, pool);  // [n][n_embd]
 }
