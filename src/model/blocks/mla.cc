@@ -68,16 +68,65 @@ float MlaSoftmaxScale(const ModelConfig& c) {
   return float(scale);
 }
 
+namespace {
+
+// The naive form for one segment: decompress every cached position through W_UKV, then plain multi-head
+// attention. q: the segment's RoPE'd queries [n][H][N + R]; attn: its per-head outputs [n][H][V].
+void NaiveCore(const ModelConfig& c, const LayerWeights& l, const MlaCache& cache, int32_t il_cache,
+               const AttentionParams& base, const float* q, float* attn, ThreadPool* pool) {
+  const int64_t H = c.n_head, L = c.mla.kv_lora_rank, N = c.mla.qk_nope_head_dim, R = c.mla.qk_rope_head_dim,
+                V = c.mla.v_head_dim, QK = N + R, D = cache.dim();
+  const int64_t n_kv = base.pos0 + base.n_tokens;
+  // The cached rows in fp32, [n_kv][L + R]; then K_nope and V of every position, [n_kv][H][N + V].
+  std::vector<float> rows(static_cast<size_t>(n_kv * D)), latent(static_cast<size_t>(n_kv * L));
+  for (int64_t pos = 0; pos < n_kv; ++pos) KvLoadRow(cache.type, cache.at(il_cache, int32_t(pos)), rows.data() + pos * D, D);
+  Gather(rows.data(), D, 0, L, n_kv, latent.data());
+  std::vector<float> kv(static_cast<size_t>(n_kv * H * (N + V)));
+  MatMul(l.wkv_b, latent.data(), kv.data(), n_kv, pool);
+  // Per-head keys [k_nope_h ; k_pe], [n_kv][H][N + R]: plain multi-head attention (n_head_kv = H).
+  std::vector<float> keys(static_cast<size_t>(n_kv * H * QK));
+  for (int64_t pos = 0; pos < n_kv; ++pos) {
+    for (int64_t h = 0; h < H; ++h) {
+      float* dst = keys.data() + (pos * H + h) * QK;
+      std::memcpy(dst, kv.data() + (pos * H + h) * (N + V), size_t(N) * sizeof(float));
+      std::memcpy(dst + N, rows.data() + pos * D + L, size_t(R) * sizeof(float));
+    }
+  }
+  AttentionParams p = base;
+  p.q = q;
+  p.out = attn;
+  p.k = KvRows{KvType::kF32, keys.data(), size_t(H * QK) * sizeof(float), QK, 0};
+  p.v = KvRows{KvType::kF32, kv.data(), size_t(H * (N + V)) * sizeof(float), N + V, N};
+  p.n_head_kv = int32_t(H);
+  p.dk = int32_t(QK);
+  p.dv = int32_t(V);
+  Attention(p, pool);
+}
+
+}  // namespace
+
 void MlaAttention(const ModelConfig& c, const LayerWeights& l, const RopeTable& rope, MlaCache& cache,
                   int32_t il_cache, int32_t pos0, int32_t n_tokens, const float* xn, float* out, MlaForm form,
                   ThreadPool* pool) {
+  const MlaSegment one{&rope, &cache, form, 0, n_tokens, pos0};
+  MlaAttentionBatch(c, l, std::span<const MlaSegment>(&one, 1), il_cache, n_tokens, xn, out, pool);
+}
+
+void MlaAttentionBatch(const ModelConfig& c, const LayerWeights& l, std::span<const MlaSegment> segments,
+                       int32_t il_cache, int32_t n_rows, const float* xn, float* out, ThreadPool* pool) {
   const int64_t H = c.n_head, L = c.mla.kv_lora_rank, N = c.mla.qk_nope_head_dim, R = c.mla.qk_rope_head_dim,
-                V = c.mla.v_head_dim, QK = N + R, D = cache.dim();
-  const int64_t n = n_tokens, n_kv = pos0 + n_tokens;
-  SEEK_CHECK(pos0 >= 0 && n_kv <= cache.n_ctx && D == L + R);
+                V = c.mla.v_head_dim, QK = N + R, D = L + R;
+  const int64_t n = n_rows;
+  int32_t next_row = 0;
+  for (const MlaSegment& s : segments) {
+    SEEK_CHECK(s.cache && s.rope && s.row0 == next_row && s.pos0 >= 0 && s.pos0 + s.n_tokens <= s.cache->n_ctx &&
+               s.cache->dim() == D);
+    next_row += s.n_tokens;
+  }
+  SEEK_CHECK(next_row == n_rows);
   const float scale = MlaSoftmaxScale(c);
 
-  // Queries [n][H][N + R] and latent + shared RoPE key [n][L + R]: both read xn, so one dispatch.
+  // Queries [n][H][N + R] and latent + shared RoPE key [n][L + R] for all rows: both read xn, so one dispatch.
   std::vector<float> q(static_cast<size_t>(n * H * QK));
   std::vector<float> kva(static_cast<size_t>(n * D));  // [n][L + R]
   std::vector<float> qa(static_cast<size_t>(n * c.mla.q_lora_rank));  // [n][q_lora_rank] (when q is low-rank)
@@ -89,73 +138,70 @@ void MlaAttention(const ModelConfig& c, const LayerWeights& l, const RopeTable& 
     MatMulMany(jobs, pool);
   }
   if (c.mla.q_lora_rank > 0) {
-    RmsNormRows(qa.data(), l.q_a_norm, qa.data(), n_tokens, c.norm_eps);
+    RmsNormRows(qa.data(), l.q_a_norm, qa.data(), n_rows, c.norm_eps);
     MatMul(l.wq_b, qa.data(), q.data(), n, pool);
   }
-  // Latent and shared RoPE key, into the cache: [c_kv (normed) ; RoPE(k_pe)], converted to the cache's type.
+  // Per segment, into its cache: [c_kv (normed) ; RoPE(k_pe)], converted to the cache's type; RoPE on q_pe.
   const float* kv_norm = F32Data(l.kv_a_norm);
   std::vector<float> row(static_cast<size_t>(D));  // [L + R] one cache row in fp32
-  for (int64_t t = 0; t < n; ++t) {
-    const int32_t pos = pos0 + int32_t(t);
-    RmsNorm(kva.data() + t * D, kv_norm, row.data(), L, c.norm_eps);
-    std::memcpy(row.data() + L, kva.data() + t * D + L, size_t(R) * sizeof(float));
-    Rope(row.data() + L, R, rope.cos(pos), rope.sin(pos), RopeLayout::kNorm);
-    KvStoreRow(cache.type, row.data(), cache.at(il_cache, pos), D);
-    for (int64_t h = 0; h < H; ++h)
-      Rope(q.data() + (t * H + h) * QK + N, R, rope.cos(pos), rope.sin(pos), RopeLayout::kNorm);
-  }
-  if (form == MlaForm::kAuto) form = ChooseMlaForm(c, n, n_kv);
-
-  AttentionParams p;  // causal attention of the n new tokens over positions [0, n_kv)
-  p.n_tokens = n_tokens;
-  p.n_head = int32_t(H);
-  p.pos0 = pos0;
-  p.scale = scale;
-  std::vector<float> attn(static_cast<size_t>(n * H * V));  // [n][H][V] per-head outputs, before attn_output
-  if (form == MlaForm::kNaive) {
-    // The cached rows in fp32, [n_kv][L + R]; then K_nope and V of every position, [n_kv][H][N + V].
-    std::vector<float> rows(static_cast<size_t>(n_kv * D)), latent(static_cast<size_t>(n_kv * L));
-    for (int64_t pos = 0; pos < n_kv; ++pos) KvLoadRow(cache.type, cache.at(il_cache, int32_t(pos)), rows.data() + pos * D, D);
-    Gather(rows.data(), D, 0, L, n_kv, latent.data());
-    std::vector<float> kv(static_cast<size_t>(n_kv * H * (N + V)));
-    MatMul(l.wkv_b, latent.data(), kv.data(), n_kv, pool);
-    // Per-head keys [k_nope_h ; k_pe], [n_kv][H][N + R]: plain multi-head attention (n_head_kv = H).
-    std::vector<float> keys(static_cast<size_t>(n_kv * H * QK));
-    for (int64_t pos = 0; pos < n_kv; ++pos) {
-      for (int64_t h = 0; h < H; ++h) {
-        float* dst = keys.data() + (pos * H + h) * QK;
-        std::memcpy(dst, kv.data() + (pos * H + h) * (N + V), size_t(N) * sizeof(float));
-        std::memcpy(dst + N, rows.data() + pos * D + L, size_t(R) * sizeof(float));
-      }
-    }
-    p.q = q.data();
-    p.out = attn.data();
-    p.k = KvRows{KvType::kF32, keys.data(), size_t(H * QK) * sizeof(float), QK, 0};
-    p.v = KvRows{KvType::kF32, kv.data(), size_t(H * (N + V)) * sizeof(float), N + V, N};
-    p.n_head_kv = int32_t(H);
-    p.dk = int32_t(QK);
-    p.dv = int32_t(V);
-    Attention(p, pool);
-  } else {
-    // Absorb W_UK into the query: q_cat[t][h] = [W_UK_h^T q_nope[t][h] ; q_pe[t][h]], [n][H][L + R], so the
-    // score is q_cat . (cached row) and every head shares one "KV head": the cached rows, V = their first L.
-    std::vector<float> q_cat(static_cast<size_t>(n * H * D));
-    PerHeadMatMul(l.wk_b, H, n, q.data(), H * QK, QK, q_cat.data(), H * D, D, pool);  // q_nope[t][h] -> [0, L)
-    for (int64_t t = 0; t < n; ++t) {
+  std::vector<MlaForm> forms;
+  for (const MlaSegment& s : segments) {
+    for (int64_t i = 0; i < s.n_tokens; ++i) {
+      const int64_t t = s.row0 + i;
+      const int32_t pos = s.pos0 + int32_t(i);
+      RmsNorm(kva.data() + t * D, kv_norm, row.data(), L, c.norm_eps);
+      std::memcpy(row.data() + L, kva.data() + t * D + L, size_t(R) * sizeof(float));
+      Rope(row.data() + L, R, s.rope->cos(pos), s.rope->sin(pos), RopeLayout::kNorm);
+      KvStoreRow(s.cache->type, row.data(), s.cache->at(il_cache, pos), D);
       for (int64_t h = 0; h < H; ++h)
-        std::memcpy(q_cat.data() + (t * H + h) * D + L, q.data() + (t * H + h) * QK + N, size_t(R) * sizeof(float));
+        Rope(q.data() + (t * H + h) * QK + N, R, s.rope->cos(pos), s.rope->sin(pos), RopeLayout::kNorm);
     }
-    std::vector<float> o_lat(static_cast<size_t>(n * H * L));  // [n][H][L] attention-weighted latents
-    p.q = q_cat.data();
-    p.out = o_lat.data();
-    p.k = KvRows{cache.type, cache.at(il_cache, 0), cache.row_bytes, 0, 0};
-    p.v = p.k;
-    p.n_head_kv = 1;
-    p.dk = int32_t(D);
-    p.dv = int32_t(L);
-    Attention(p, pool);
-    // Expand through W_UV: attn[t][h] = W_UV_h o_lat[t][h], [n][H][V].
-    PerHeadMatMul(l.wv_b, H, n, o_lat.data(), H * L, L, attn.data(), H * V, V, pool);
+    forms.push_back(s.form == MlaForm::kAuto ? ChooseMlaForm(c, s.n_tokens, s.pos0 + s.n_tokens) : s.form);
+  }
+
+  std::vector<float> attn(static_cast<size_t>(n * H * V));  // [n][H][V] per-head outputs, before attn_output
+  for (size_t i = 0; i < segments.size();) {
+    AttentionParams p;  // causal attention of a segment's new tokens over its positions [0, pos0 + n_tokens)
+    p.n_head = int32_t(H);
+    p.scale = scale;
+    if (forms[i] == MlaForm::kNaive) {
+      const MlaSegment& s = segments[i];
+      p.n_tokens = s.n_tokens;
+      p.pos0 = s.pos0;
+      NaiveCore(c, l, *s.cache, il_cache, p, q.data() + s.row0 * H * QK, attn.data() + s.row0 * H * V, pool);
+      ++i;
+      continue;
+    }
+    // A run of absorbed segments [i, j), rows [r0, r1): their W_UK and W_UV multiplies go together.
+    size_t j = i;
+    while (j < segments.size() && forms[j] == MlaForm::kAbsorbed) ++j;
+    const int64_t r0 = segments[i].row0, r1 = segments[j - 1].row0 + segments[j - 1].n_tokens, m = r1 - r0;
+    // Absorb W_UK into the query: q_cat[t][h] = [W_UK_h^T q_nope[t][h] ; q_pe[t][h]], [m][H][L + R], so the
+    // score is q_cat . (cached row) and every head shares one "KV head": the cached rows, V = their first L.
+    const float* q_run = q.data() + r0 * H * QK;
+    std::vector<float> q_cat(static_cast<size_t>(m * H * D));
+    PerHeadMatMul(l.wk_b, H, m, q_run, H * QK, QK, q_cat.data(), H * D, D, pool);  // q_nope[t][h] -> [0, L)
+    for (int64_t t = 0; t < m; ++t) {
+      for (int64_t h = 0; h < H; ++h)
+        std::memcpy(q_cat.data() + (t * H + h) * D + L, q_run + (t * H + h) * QK + N, size_t(R) * sizeof(float));
+    }
+    std::vector<float> o_lat(static_cast<size_t>(m * H * L));  // [m][H][L] attention-weighted latents
+    for (size_t k = i; k < j; ++k) {
+      const MlaSegment& s = segments[k];
+      p.n_tokens = s.n_tokens;
+      p.pos0 = s.pos0;
+      p.q = q_cat.data() + (s.row0 - r0) * H * D;
+      p.out = o_lat.data() + (s.row0 - r0) * H * L;
+      p.k = KvRows{s.cache->type, s.cache->at(il_cache, 0), s.cache->row_bytes, 0, 0};
+      p.v = p.k;
+      p.n_head_kv = 1;
+      p.dk = int32_t(D);
+      p.dv = int32_t(L);
+      Attention(p, pool);
+    }
+    // Expand through W_UV: attn[t][h] = W_UV_h o_lat[t][h], [m][H][V].
+    PerHeadMatMul(l.wv_b, H, m, o_lat.data(), H * L, L, attn.data() + r0 * H * V, H * V, V, pool);
+    i = j;
   }
   MatMul(l.wo, attn.data(), out, n, pool);  // [n][n_embd]
 }
