@@ -114,10 +114,11 @@ void Run(benchmark::State& state, Case c) {
 // One DeepSeek-V2-Lite MoE layer in decode (model/blocks/moe.cc): 6 of kMoeExperts routed experts (gate, up:
 // 2048 -> 1408; down: 1408 -> 2048) plus the shared experts (2048 -> 2816 -> 2048), one token, weights
 // repacked as at load. "moe-each" runs the 21 multiplies one MatMul at a time (21 dispatches), "moe-many" as
-// two MatMulMany (gate+up, then down), as MoeFeedForward does. Bytes/s of weights streamed.
+// two MatMulMany (gate+up, then down), as MoeFeedForward does. Bytes/s of weights streamed. "moe-each24" /
+// "moe-many24": the same with 24 tokens per expert (a prefill's share).
 constexpr int kMoeExperts = 24;  // 24 x 3 x 1.6 MB (Q4_0): streams from DRAM
 
-void MoeDecode(benchmark::State& state, const KernelTable* table, DType type, int threads, bool many) {
+void MoeDecode(benchmark::State& state, const KernelTable* table, DType type, int threads, bool many, int64_t n) {
   const int64_t n_embd = 2048, n_ff = 1408, n_ff_sh = 2816;
   struct Owned { std::vector<uint8_t> bytes; MatMulWeight w; };
   auto make = [&](int64_t n_in, int64_t n_out, uint64_t seed) {
@@ -140,7 +141,7 @@ void MoeDecode(benchmark::State& state, const KernelTable* table, DType type, in
     up.push_back(make(n_embd, ff, 3 * e + 2));
     down.push_back(make(ff, n_embd, 3 * e + 3));
   }
-  std::vector<float> x(size_t(n_embd), 0.01f), g(size_t(7 * n_ff_sh)), u(g.size()), y(size_t(7 * n_embd));
+  std::vector<float> x(size_t(n * n_embd), 0.01f), g(size_t(7 * n * n_ff_sh)), u(g.size()), y(size_t(7 * n * n_embd));
   for (size_t i = 0; i < x.size(); ++i) x[i] = float(int(i * 2654435761u % 2001) - 1000) / 1000.0f;
   size_t bytes = 0;
   int first = 0;
@@ -150,17 +151,17 @@ void MoeDecode(benchmark::State& state, const KernelTable* table, DType type, in
     dn.clear();
     for (int k = 0; k < 7; ++k) {  // 6 routed (a sliding window over the experts) + shared
       const int e = k == 6 ? kMoeExperts : (first + k) % kMoeExperts;
-      gu.push_back({gate[size_t(e)].w, x.data(), g.data() + k * n_ff_sh, 1});
-      gu.push_back({up[size_t(e)].w, x.data(), u.data() + k * n_ff_sh, 1});
-      dn.push_back({down[size_t(e)].w, g.data() + k * n_ff_sh, y.data() + k * n_embd, 1});
+      gu.push_back({gate[size_t(e)].w, x.data(), g.data() + k * n * n_ff_sh, n});
+      gu.push_back({up[size_t(e)].w, x.data(), u.data() + k * n * n_ff_sh, n});
+      dn.push_back({down[size_t(e)].w, g.data() + k * n * n_ff_sh, y.data() + k * n * n_embd, n});
     }
     first = (first + 6) % kMoeExperts;
     if (many) {
       table->matmul_many(gu, &Pool(threads));
       table->matmul_many(dn, &Pool(threads));
     } else {
-      for (const MatMulJob& j : gu) table->matmul(j.w, j.x, j.y, 1, &Pool(threads));
-      for (const MatMulJob& j : dn) table->matmul(j.w, j.x, j.y, 1, &Pool(threads));
+      for (const MatMulJob& j : gu) table->matmul(j.w, j.x, j.y, n, &Pool(threads));
+      for (const MatMulJob& j : dn) table->matmul(j.w, j.x, j.y, n, &Pool(threads));
     }
     benchmark::DoNotOptimize(y.data());
     if (bytes == 0)
@@ -199,12 +200,15 @@ int RegisterAll() {
   }
   if (const KernelTable* avx2 = FindKernels("avx2")) {
     for (DType t : {DType::kQ4_0, DType::kQ8_0}) {  // (Q4_K needs n_in % 256 == 0: not 1408)
-      for (int threads : {1, 2}) {
-        for (bool many : {false, true}) {
-          const std::string name = std::string(many ? "moe-many/" : "moe-each/") + "avx2-repack/" + DTypeName(t) +
-                                   "/t" + std::to_string(threads);
-          auto* b = benchmark::RegisterBenchmark(name.c_str(), MoeDecode, avx2, t, threads, many)->Unit(benchmark::kMicrosecond);
-          if (threads > 1) b->UseRealTime();
+      for (int64_t n : {1, 24}) {  // decode; a prefill's ~24 tokens per chosen expert (256 tokens x 6 / 64)
+        for (int threads : {1, 2}) {
+          for (bool many : {false, true}) {
+            const std::string name = std::string(many ? "moe-many" : "moe-each") + (n > 1 ? std::to_string(n) : "") +
+                                     "/avx2-repack/" + DTypeName(t) + "/t" + std::to_string(threads);
+            auto* b = benchmark::RegisterBenchmark(name.c_str(), MoeDecode, avx2, t, threads, many, n)
+                          ->Unit(benchmark::kMicrosecond);
+            if (threads > 1) b->UseRealTime();
+          }
         }
       }
     }
