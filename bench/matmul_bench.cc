@@ -1,6 +1,7 @@
 // MatMul micro-benchmark: GEMV (decode, 1 token) and GEMM (prefill, 64 tokens) per weight type on
 // TinyLlama-1.1B shapes (n_in x n_out: 2048x2048 attention, 2048x5632 gate/up, 5632x2048 down), for each
-// kernel table (scalar reference, avx2, and "avx2-repack" = avx2 on weights repacked as at load) on a 1-thread and a 2-thread pool (the target machine has 2 cores); plus one MoE decode layer, MatMul per expert vs MatMulMany ("moe-each", "moe-many").
+// kernel table (scalar reference, avx2, and "avx2-repack" = avx2 on weights repacked as at load) on a 1-thread and a 2-thread pool (the target machine has 2 cores);
+// plus one MoE decode layer, a MatMul per multiply vs MatMulMany ("moe-each", "moe-many").
 //
 // Figures: GEMV reports bytes/s of weights streamed (decode is memory-bound: compare with the machine's
 // streaming-read bandwidth, "read/t1", "read/t2"); gemv2/4/8 (2, 4, 8 tokens: speculative decoding and

@@ -447,7 +447,8 @@ TEST(MatMulMany, UnevenJobsAndEdgeCases) {
           want.push_back(got.back());
           if (n_toks[k] > 0) table->matmul(weights[k].w, xs[k].data(), want[k].data(), n_toks[k], &pool);
         }
-        for (size_t k = 0; k < std::size(n_outs); ++k) jobs.push_back({weights[k].w, xs[k].data(), got[k].data(), n_toks[k]});
+        for (size_t k = 0; k < std::size(n_outs); ++k)
+          jobs.push_back({weights[k].w, xs[k].data(), got[k].data(), n_toks[k]});
         table->matmul_many(jobs, &pool);
         for (size_t k = 0; k < std::size(n_outs); ++k)
           EXPECT_EQ(0, std::memcmp(got[k].data(), want[k].data(), got[k].size() * sizeof(float))) << "job " << k;

@@ -162,7 +162,8 @@ void MatMulManyDriver(ChooseJobKernelsFn choose, std::span<const MatMulJob> jobs
     n_units += p.n_units;
     total_cost += p.unit_cost * double(p.n_units);
   }
-  const int64_t n_slices = threaded ? std::min<int64_t>(n_units, int64_t(pool->size()) * ThreadPool::kChunksPerThread) : 1;
+  const int64_t n_slices =
+      threaded ? std::min<int64_t>(n_units, int64_t(pool->size()) * ThreadPool::kChunksPerThread) : 1;
   if (n_slices <= 1) {
     RunGlobalUnits(prepared, first, 0, n_units);
     return;
@@ -190,7 +191,9 @@ void MatMulManyDriver(ChooseJobKernelsFn choose, std::span<const MatMulJob> jobs
   }
   pool->ParallelFor(
       n_slices,
-      [&sc](int64_t b, int64_t e, int) { RunGlobalUnits(sc.prepared, sc.first, sc.bounds[size_t(b)], sc.bounds[size_t(e)]); },
+      [&sc](int64_t b, int64_t e, int) {
+        RunGlobalUnits(sc.prepared, sc.first, sc.bounds[size_t(b)], sc.bounds[size_t(e)]);
+      },
       1);
 }
 

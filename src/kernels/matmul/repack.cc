@@ -397,7 +397,8 @@ void MatMulInterleaved8(const GroupKernelSet& k, const MatMulWeight& w, const fl
   size_t act_stride = 0;
   const uint8_t* act = QuantizeActivations(k.act, k.quantize, x, w.n_in, n_tokens, pool, &act_stride);
   const int64_t n_groups = (w.n_out + kInterleave - 1) / kInterleave;
-  Parallel(pool, n_groups, 2, [&](int64_t b, int64_t e) { MatMulInterleaved8Groups(k, w, act, act_stride, y, n_tokens, b, e); });
+  Parallel(pool, n_groups, 2,
+           [&](int64_t b, int64_t e) { MatMulInterleaved8Groups(k, w, act, act_stride, y, n_tokens, b, e); });
 }
 
 }  // namespace seek

@@ -23,10 +23,11 @@ void LlamaForward(const ForwardPass& f) {
 
     // Self-attention.
     RmsNormRows(b.x.data(), l.attn_norm, b.xn.data(), n_tokens, c.norm_eps);
-    const MatMulJob qkv[] = {{AsMatMulWeight(l.wq), b.xn.data(), b.q.data(), n_tokens},  // [n_tokens][n_head * head_dim]
-                             {AsMatMulWeight(l.wk), b.xn.data(), b.k.data(), n_tokens},  // [n_tokens][n_head_kv * head_dim]
-                             {AsMatMulWeight(l.wv), b.xn.data(), b.v.data(), n_tokens}}; // [n_tokens][n_head_kv * head_dim]
-    MatMulMany(qkv, f.pool);  // one dispatch, xn quantized once
+    // q [n_tokens][n_head * head_dim], k and v [n_tokens][n_head_kv * head_dim]: one dispatch, xn quantized once.
+    const MatMulJob qkv[] = {{AsMatMulWeight(l.wq), b.xn.data(), b.q.data(), n_tokens},
+                             {AsMatMulWeight(l.wk), b.xn.data(), b.k.data(), n_tokens},
+                             {AsMatMulWeight(l.wv), b.xn.data(), b.v.data(), n_tokens}};
+    MatMulMany(qkv, f.pool);
     AttentionTail(f, il);
     SwiGluFeedForward(f, il);
   }

@@ -45,7 +45,8 @@ void PerHeadMatMul(const TensorView& w, int64_t n_head, int64_t n, const float* 
       jobs.push_back({AsMatMulWeight(Slice2D(w, h)), x, out.data() + (h - h0) * n * n_out, n});
     }
     MatMulMany(jobs, pool);
-    for (int64_t h = h0; h < h1; ++h) Scatter(out.data() + (h - h0) * n * n_out, n_out, n, dst, dst_stride, h * dst_head);
+    for (int64_t h = h0; h < h1; ++h)
+      Scatter(out.data() + (h - h0) * n * n_out, n_out, n, dst, dst_stride, h * dst_head);
   }
 }
 
