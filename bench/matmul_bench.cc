@@ -1,6 +1,7 @@
 // MatMul micro-benchmark: GEMV (decode, 1 token) and GEMM (prefill, 64 tokens) per weight type on
 // TinyLlama-1.1B shapes (n_in x n_out: 2048x2048 attention, 2048x5632 gate/up, 5632x2048 down), for each
-// kernel table (scalar reference, avx2, and "avx2-repack" = avx2 on weights repacked as at load) on a 1-thread and a 2-thread pool (the target machine has 2 cores).
+// kernel table (scalar reference, avx2, and "avx2-repack" = avx2 on weights repacked as at load) on a 1-thread and a 2-thread pool (the target machine has 2 cores);
+// plus one MoE decode layer, a MatMul per multiply vs MatMulMany ("moe-each", "moe-many").
 //
 // Figures: GEMV reports bytes/s of weights streamed (decode is memory-bound: compare with the machine's
 // streaming-read bandwidth, "read/t1", "read/t2"); gemv2/4/8 (2, 4, 8 tokens: speculative decoding and
@@ -20,6 +21,7 @@
 #include "core/half.h"
 #include "core/thread_pool.h"
 #include "kernels/dispatch.h"
+#include "kernels/matmul/matmul.h"
 #include "kernels/matmul/repack.h"
 
 namespace seek {
@@ -110,6 +112,66 @@ void Run(benchmark::State& state, Case c) {
   }
 }
 
+// One DeepSeek-V2-Lite MoE layer in decode (model/blocks/moe.cc): 6 of kMoeExperts routed experts (gate, up:
+// 2048 -> 1408; down: 1408 -> 2048) plus the shared experts (2048 -> 2816 -> 2048), one token, weights
+// repacked as at load. "moe-each" runs the 21 multiplies one MatMul at a time (21 dispatches), "moe-many" as
+// two MatMulMany (gate+up, then down), as MoeFeedForward does. Bytes/s of weights streamed. "moe-each24" /
+// "moe-many24": the same with 24 tokens per expert (a prefill's share).
+constexpr int kMoeExperts = 24;  // 24 x 3 x 1.6 MB (Q4_0): streams from DRAM
+
+void MoeDecode(benchmark::State& state, const KernelTable* table, DType type, int threads, bool many, int64_t n) {
+  const int64_t n_embd = 2048, n_ff = 1408, n_ff_sh = 2816;
+  struct Owned { std::vector<uint8_t> bytes; MatMulWeight w; };
+  auto make = [&](int64_t n_in, int64_t n_out, uint64_t seed) {
+    Owned o{RandomWeights(type, n_in, n_out, seed), {}};
+    o.w = MatMulWeight{type, o.bytes.data(), *RowBytes(type, n_in), n_in, n_out};
+    const WeightLayout layout = PreferredLayout(*table, type, n_in, n_out);
+    if (layout != WeightLayout::kRows) {
+      std::vector<uint8_t> packed(RepackedBytes(layout, type, n_in, n_out));
+      RepackWeight(o.w, layout, packed.data(), nullptr);
+      o.bytes = std::move(packed);
+      o.w.data = o.bytes.data();
+      o.w.layout = layout;
+    }
+    return o;
+  };
+  std::vector<Owned> gate, up, down;
+  for (int e = 0; e < kMoeExperts + 1; ++e) {  // the last one: the shared experts
+    const int64_t ff = e == kMoeExperts ? n_ff_sh : n_ff;
+    gate.push_back(make(n_embd, ff, 3 * e + 1));
+    up.push_back(make(n_embd, ff, 3 * e + 2));
+    down.push_back(make(ff, n_embd, 3 * e + 3));
+  }
+  std::vector<float> x(size_t(n * n_embd), 0.01f), g(size_t(7 * n * n_ff_sh)), u(g.size()), y(size_t(7 * n * n_embd));
+  for (size_t i = 0; i < x.size(); ++i) x[i] = float(int(i * 2654435761u % 2001) - 1000) / 1000.0f;
+  size_t bytes = 0;
+  int first = 0;
+  std::vector<MatMulJob> gu, dn;
+  for (auto _ : state) {
+    gu.clear();
+    dn.clear();
+    for (int k = 0; k < 7; ++k) {  // 6 routed (a sliding window over the experts) + shared
+      const int e = k == 6 ? kMoeExperts : (first + k) % kMoeExperts;
+      gu.push_back({gate[size_t(e)].w, x.data(), g.data() + k * n * n_ff_sh, n});
+      gu.push_back({up[size_t(e)].w, x.data(), u.data() + k * n * n_ff_sh, n});
+      dn.push_back({down[size_t(e)].w, g.data() + k * n * n_ff_sh, y.data() + k * n * n_embd, n});
+    }
+    first = (first + 6) % kMoeExperts;
+    if (many) {
+      table->matmul_many(gu, &Pool(threads));
+      table->matmul_many(dn, &Pool(threads));
+    } else {
+      for (const MatMulJob& j : gu) table->matmul(j.w, j.x, j.y, n, &Pool(threads));
+      for (const MatMulJob& j : dn) table->matmul(j.w, j.x, j.y, n, &Pool(threads));
+    }
+    benchmark::DoNotOptimize(y.data());
+    if (bytes == 0)
+      for (const auto* js : {&gu, &dn})
+        for (const MatMulJob& j : *js) bytes += j.w.row_bytes * size_t(j.w.n_out);
+  }
+  state.SetBytesProcessed(int64_t(state.iterations()) * int64_t(bytes));
+}
+
 // The plain streaming read the GEMVs are measured against: sums 64-bit words of the same bytes, split over
 // the pool like a GEMV.
 void Read(benchmark::State& state, int threads) {
@@ -136,6 +198,21 @@ int RegisterAll() {
     benchmark::RegisterBenchmark(("read/t" + std::to_string(threads)).c_str(), Read, threads)
         ->Unit(benchmark::kMicrosecond)
         ->UseRealTime();
+  }
+  if (const KernelTable* avx2 = FindKernels("avx2")) {
+    for (DType t : {DType::kQ4_0, DType::kQ8_0}) {  // (Q4_K needs n_in % 256 == 0: not 1408)
+      for (int64_t n : {1, 24}) {  // decode; a prefill's ~24 tokens per chosen expert (256 tokens x 6 / 64)
+        for (int threads : {1, 2}) {
+          for (bool many : {false, true}) {
+            const std::string name = std::string(many ? "moe-many" : "moe-each") + (n > 1 ? std::to_string(n) : "") +
+                                     "/avx2-repack/" + DTypeName(t) + "/t" + std::to_string(threads);
+            auto* b = benchmark::RegisterBenchmark(name.c_str(), MoeDecode, avx2, t, threads, many, n)
+                          ->Unit(benchmark::kMicrosecond);
+            if (threads > 1) b->UseRealTime();
+          }
+        }
+      }
+    }
   }
   const DType types[] = {DType::kF32,  DType::kF16,  DType::kBF16, DType::kQ8_0, DType::kQ4_0, DType::kQ4_1,
                          DType::kQ5_0, DType::kQ5_1, DType::kQ4_K, DType::kQ5_K, DType::kQ6_K};

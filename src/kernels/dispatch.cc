@@ -4,6 +4,7 @@
 #include "core/error.h"
 #include "core/log.h"
 #include "kernels/matmul/avx2_kernels.h"
+#include "kernels/matmul/many.h"
 #include "kernels/matmul/repack.h"
 #include "kernels/matmul/tiled.h"
 #include "kernels/quant/quant.h"
@@ -25,7 +26,24 @@ void MatMulScalar(const MatMulWeight& w, const float* x, float* y, int64_t n_tok
   MatMulRef(w, x, y, n_tokens, pool);
 }
 
-const KernelTable kScalar = {"scalar", MatMulScalar, nullptr, &kAttentionKernelsRef};
+// The kernels MatMulScalar uses for w (MatMulMany's driver computes with the same ones).
+JobKernels ChooseScalar(const MatMulWeight& w) {
+  JobKernels k;
+  if (w.layout == WeightLayout::kInterleaved8) {
+    k.groups = FindGroupKernelsRef(w.type);
+    SEEK_CHECK(k.groups != nullptr);
+  } else {
+    SEEK_CHECK(CanDequantize(w.type) && w.layout == WeightLayout::kRows);
+  }
+  return k;
+}
+
+void MatMulManyScalar(std::span<const MatMulJob> jobs, ThreadPool* pool) {
+  if (jobs.size() == 1) return MatMulScalar(jobs[0].w, jobs[0].x, jobs[0].y, jobs[0].n_tokens, pool);
+  MatMulManyDriver(ChooseScalar, jobs, pool);
+}
+
+const KernelTable kScalar = {"scalar", MatMulScalar, nullptr, &kAttentionKernelsRef, MatMulManyScalar};
 
 #if defined(__x86_64__)
 const RowKernelSet* FindAvx2RowKernels(DType t) {
@@ -49,6 +67,24 @@ void MatMulAvx2(const MatMulWeight& w, const float* x, float* y, int64_t n_token
   }
 }
 
+// The kernels MatMulAvx2 uses for w.
+JobKernels ChooseAvx2(const MatMulWeight& w) {
+  SEEK_CHECK(CanDequantize(w.type));
+  JobKernels k;
+  if (w.layout == WeightLayout::kInterleaved8) {
+    k.groups = avx2::FindGroupKernels(w.type);
+    SEEK_CHECK(k.groups != nullptr);
+  } else {
+    k.rows = FindAvx2RowKernels(w.type);
+  }
+  return k;
+}
+
+void MatMulManyAvx2(std::span<const MatMulJob> jobs, ThreadPool* pool) {
+  if (jobs.size() == 1) return MatMulAvx2(jobs[0].w, jobs[0].x, jobs[0].y, jobs[0].n_tokens, pool);
+  MatMulManyDriver(ChooseAvx2, jobs, pool);
+}
+
 // Q4_0 / Q4_1 / Q8_0 / Q4_K -> 8 rows interleaved (repack.h); the group kernels beat the row kernels for every
 // token count (no horizontal sums, one scale vector per 8 rows).
 // Q6_K has an interleaved layout and kernel too (tested), but they measured slower than its row kernel
@@ -60,7 +96,7 @@ WeightLayout RepackLayoutAvx2(DType type, int64_t n_in, int64_t n_out) {
   return WeightLayout::kRows;
 }
 
-const KernelTable kAvx2 = {"avx2", MatMulAvx2, RepackLayoutAvx2, &avx2::kAttentionKernels};
+const KernelTable kAvx2 = {"avx2", MatMulAvx2, RepackLayoutAvx2, &avx2::kAttentionKernels, MatMulManyAvx2};
 #endif
 
 const KernelTable& ChooseKernels() {

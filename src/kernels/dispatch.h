@@ -8,6 +8,7 @@
 // by default the best supported table is used.
 #pragma once
 #include <cstdint>
+#include <span>
 #include <string_view>
 
 #include "core/thread_pool.h"
@@ -17,6 +18,7 @@
 namespace seek {
 
 using MatMulFn = void (*)(const MatMulWeight& w, const float* x, float* y, int64_t n_tokens, ThreadPool* pool);
+using MatMulManyFn = void (*)(std::span<const MatMulJob> jobs, ThreadPool* pool);
 
 struct KernelTable {
   const char* name;  // "scalar", "avx2"
@@ -27,6 +29,8 @@ struct KernelTable {
   WeightLayout (*repack_layout)(DType type, int64_t n_in, int64_t n_out);
   // Causal attention over a KV cache and the cache's row conversions (kernels/attention/attention.h).
   const AttentionKernels* attention;
+  // Many y = W x in one parallel dispatch, each bit-identical to `matmul` (MatMulMany, kernels/matmul/many.h).
+  MatMulManyFn matmul_many;
 };
 
 // t.repack_layout(type, n_in, n_out), or kRows when the table repacks nothing.

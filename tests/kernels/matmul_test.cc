@@ -350,6 +350,134 @@ TEST(RepackedMatMul, TablesChooseLayouts) {
   }
 }
 
+// ---- MatMulMany (kernels/matmul/many.h) ----
+
+// A weight for a MatMulMany test, owning its bytes (repacked when layout is kInterleaved8).
+struct OwnedWeight {
+  std::vector<uint8_t> bytes;
+  MatMulWeight w;
+};
+
+OwnedWeight MakeWeight(DType t, int64_t n_in, int64_t n_out, uint32_t seed, WeightLayout layout) {
+  OwnedWeight o;
+  o.bytes = RandomWeights(t, n_in, n_out, seed);
+  o.w = MatMulWeight{t, o.bytes.data(), *RowBytes(t, n_in), n_in, n_out};
+  if (layout != WeightLayout::kRows) {
+    std::vector<uint8_t> packed(RepackedBytes(layout, t, n_in, n_out));
+    RepackWeight(o.w, layout, packed.data(), nullptr);
+    o.bytes = std::move(packed);
+    o.w.data = o.bytes.data();
+    o.w.layout = layout;
+  }
+  return o;
+}
+
+// Every job's y equals the table's MatMul of that job alone, bit for bit, for every type and layout, shared
+// and separate inputs, mixed token counts (1 = decode; 33 and 65 quantize over the pool), 1 and 2 threads.
+TEST(MatMulMany, BitIdenticalToMatMulPerJob) {
+  struct JobSpec {
+    TypeCase tc;
+    WeightLayout layout;
+    int64_t n_in, n_out;
+    int input;  // jobs with the same input share x (and n_tokens)
+  };
+  std::vector<JobSpec> specs;
+  int i = 0;
+  for (const TypeCase& tc : kTypes) {  // all row layouts, two inputs of 512 (Q2_K/Q3_K: the reference)
+    specs.push_back({tc, WeightLayout::kRows, 512, int64_t(17 + 8 * (i % 5)), i % 2});
+    ++i;
+  }
+  for (const TypeCase& tc : kRepackTypes) {  // interleaved, odd n_out (padded last group), same inputs
+    specs.push_back({tc, WeightLayout::kInterleaved8, 512, int64_t(9 + 16 * (i % 4)), i % 2});
+    ++i;
+  }
+  specs.push_back({{DType::kQ4_0, 32}, WeightLayout::kRows, 96, 5, 2});   // a third input, other n_in
+  specs.push_back({{DType::kF16, 0}, WeightLayout::kRows, 99, 130, 3});  // fp32 activations, odd n_in
+  for (int64_t n_tokens : {1, 2, 7, 33, 65}) {
+    std::vector<OwnedWeight> weights;
+    std::vector<std::vector<float>> inputs(4);
+    for (int in = 0; in < 4; ++in) {
+      const int64_t n_in = in < 2 ? 512 : in == 2 ? 96 : 99;
+      inputs[size_t(in)] = RandomActivations(n_in, n_tokens, uint32_t(100 + in));
+    }
+    for (size_t k = 0; k < specs.size(); ++k)
+      weights.push_back(MakeWeight(specs[k].tc.type, specs[k].n_in, specs[k].n_out, uint32_t(k + 1), specs[k].layout));
+    for (const KernelTable* table : Tables()) {
+      for (int threads : {1, 2}) {
+        SCOPED_TRACE(testing::Message() << table->name << " n_tokens=" << n_tokens << " threads=" << threads);
+        ThreadPool pool(threads);
+        std::vector<std::vector<float>> got(specs.size()), want(specs.size());
+        std::vector<MatMulJob> jobs;
+        for (size_t k = 0; k < specs.size(); ++k) {
+          const size_t n_y = size_t(specs[k].n_out * n_tokens);
+          got[k].assign(n_y, NAN);
+          want[k].assign(n_y, NAN);
+          table->matmul(weights[k].w, inputs[size_t(specs[k].input)].data(), want[k].data(), n_tokens, &pool);
+          jobs.push_back({weights[k].w, inputs[size_t(specs[k].input)].data(), got[k].data(), n_tokens});
+        }
+        table->matmul_many(jobs, &pool);
+        for (size_t k = 0; k < specs.size(); ++k) {
+          EXPECT_EQ(0, std::memcmp(got[k].data(), want[k].data(), got[k].size() * sizeof(float)))
+              << "job " << k << " " << DTypeName(specs[k].tc.type)
+              << (specs[k].layout == WeightLayout::kInterleaved8 ? " interleaved" : " rows");
+        }
+      }
+    }
+  }
+}
+
+// Jobs of different sizes and token counts (MoE prefill: one expert per job, its own tokens), slices that cut
+// through jobs, a job with no tokens (left untouched), and a single job (MatMul itself).
+TEST(MatMulMany, UnevenJobsAndEdgeCases) {
+  const int64_t n_in = 256;
+  const int64_t n_outs[] = {200, 8, 1, 64, 333, 24};
+  const int64_t n_toks[] = {3, 1, 5, 0, 2, 9};
+  for (const KernelTable* table : Tables()) {
+    for (WeightLayout layout : {WeightLayout::kRows, WeightLayout::kInterleaved8}) {
+      for (int threads : {1, 2, 3}) {
+        SCOPED_TRACE(testing::Message() << table->name << " threads=" << threads << " layout=" << int(layout));
+        ThreadPool pool(threads);
+        std::vector<OwnedWeight> weights;
+        std::vector<std::vector<float>> xs, got, want;
+        std::vector<MatMulJob> jobs;
+        for (size_t k = 0; k < std::size(n_outs); ++k) {
+          weights.push_back(MakeWeight(DType::kQ4_0, n_in, n_outs[k], uint32_t(7 * k + 1), layout));
+          xs.push_back(RandomActivations(n_in, std::max<int64_t>(1, n_toks[k]), uint32_t(k + 50)));
+          got.emplace_back(size_t(n_outs[k] * std::max<int64_t>(1, n_toks[k])), -1.0f);
+          want.push_back(got.back());
+          if (n_toks[k] > 0) table->matmul(weights[k].w, xs[k].data(), want[k].data(), n_toks[k], &pool);
+        }
+        for (size_t k = 0; k < std::size(n_outs); ++k)
+          jobs.push_back({weights[k].w, xs[k].data(), got[k].data(), n_toks[k]});
+        table->matmul_many(jobs, &pool);
+        for (size_t k = 0; k < std::size(n_outs); ++k)
+          EXPECT_EQ(0, std::memcmp(got[k].data(), want[k].data(), got[k].size() * sizeof(float))) << "job " << k;
+        // One job alone, and no jobs.
+        std::vector<float> one(got[0].size(), NAN);
+        const MatMulJob single{weights[0].w, xs[0].data(), one.data(), n_toks[0]};
+        table->matmul_many(std::span<const MatMulJob>(&single, 1), &pool);
+        EXPECT_EQ(0, std::memcmp(one.data(), want[0].data(), one.size() * sizeof(float)));
+        table->matmul_many({}, &pool);
+      }
+    }
+  }
+}
+
+// The portable entry point goes through the active table.
+TEST(MatMulMany, PortableEntryPoint) {
+  const OwnedWeight a = MakeWeight(DType::kQ8_0, 256, 40, 1, WeightLayout::kRows);
+  const OwnedWeight b = MakeWeight(DType::kQ8_0, 256, 24, 2, WeightLayout::kRows);
+  const std::vector<float> x = RandomActivations(256, 2, 3);
+  std::vector<float> ya(80), yb(48), wa(80), wb(48);
+  const MatMulJob jobs[] = {{a.w, x.data(), ya.data(), 2}, {b.w, x.data(), yb.data(), 2}};
+  ThreadPool pool(2);
+  MatMulMany(jobs, &pool);
+  MatMul(a.w, x.data(), wa.data(), 2, &pool);
+  MatMul(b.w, x.data(), wb.data(), 2, &pool);
+  EXPECT_EQ(ya, wa);
+  EXPECT_EQ(yb, wb);
+}
+
 #if defined(__x86_64__)
 TEST(ActQuant, Avx2MatchesScalar) {
   if (!GetCpuFeatures().HasAvx2Set()) GTEST_SKIP() << "no AVX2";

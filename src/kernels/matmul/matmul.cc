@@ -14,4 +14,6 @@ void MatMul(const MatMulWeight& w, const float* x, float* y, int64_t n_tokens, T
   ActiveKernels().matmul(w, x, y, n_tokens, pool);
 }
 
+void MatMulMany(std::span<const MatMulJob> jobs, ThreadPool* pool) { ActiveKernels().matmul_many(jobs, pool); }
+
 }  // namespace seek

@@ -9,6 +9,7 @@
 #pragma once
 #include <cstddef>
 #include <cstdint>
+#include <span>
 
 #include "core/dtype.h"
 #include "core/tensor.h"
@@ -33,5 +34,21 @@ void MatMul(const MatMulWeight& w, const float* x, float* y, int64_t n_tokens, T
 inline void MatMul(const TensorView& w, const float* x, float* y, int64_t n_tokens, ThreadPool* pool) {
   MatMul(AsMatMulWeight(w), x, y, n_tokens, pool);
 }
+
+// One multiply of a batch: y [n_tokens][w.n_out] = W x, x [n_tokens][w.n_in]. x may be shared between jobs
+// (q/k/v, gate/up); no job's y may overlap another job's x or y.
+struct MatMulJob {
+  MatMulWeight w;
+  const float* x = nullptr;
+  float* y = nullptr;
+  int64_t n_tokens = 0;
+};
+
+// Runs every job with ONE parallel dispatch (one barrier) instead of one per job: the activations are put in
+// kernel form once per distinct (x, n_in, n_tokens, form), then the row ranges of all jobs form one work list
+// balanced by bytes. Each job's y is bit-identical to MatMul(job.w, job.x, job.y, job.n_tokens, pool) with the
+// same table. For decode (n_tokens = 1), where one small MatMul costs little more than its barrier, this is
+// the difference (model/blocks/moe.cc: all chosen experts in two dispatches). pool may be null.
+void MatMulMany(std::span<const MatMulJob> jobs, ThreadPool* pool);
 
 }  // namespace seek

@@ -283,32 +283,6 @@ GroupKernelSet MakeRefSet() {
   return {ActKind::kQ8x32, QuantizeActRefFn, {DotGroupRef<Dst, 1>, DotGroupRef<Dst, 2>, DotGroupRef<Dst, 3>, DotGroupRef<Dst, 4>}};
 }
 
-// Groups [begin, end) for all tokens: token tiles outermost, then groups (a group's blocks stay in L1 while
-// they meet the tile's tokens 4 at a time).
-void GroupsTiled(const GroupKernelSet& k, const MatMulWeight& w, const uint8_t* act, size_t act_stride, float* y,
-                 int64_t n_tokens, int64_t begin, int64_t end) {
-  const int64_t n_blocks = BlocksPerRow(w.type, w.n_in);
-  const size_t group_bytes = GroupBlockBytes(w.type) * size_t(n_blocks);
-  const auto* base = static_cast<const uint8_t*>(w.data);
-  const int64_t tile = TokenTile(act_stride);
-  float out[4 * kInterleave];  // [NT][8]
-  for (int64_t t0 = 0; t0 < n_tokens; t0 += tile) {
-    const int64_t t1 = std::min(n_tokens, t0 + tile);
-    for (int64_t g = begin; g < end; ++g) {
-      const uint8_t* group = base + size_t(g) * group_bytes;
-      const int64_t o = g * kInterleave;
-      const int64_t n_rows = std::min<int64_t>(kInterleave, w.n_out - o);
-      for (int64_t t = t0; t < t1; t += 4) {
-        const int nt = int(std::min<int64_t>(4, t1 - t));
-        k.dot[nt - 1](group, act + t * act_stride, act_stride, n_blocks, out);
-        for (int i = 0; i < nt; ++i) {
-          std::memcpy(y + (t + i) * w.n_out + o, out + i * kInterleave, size_t(n_rows) * sizeof(float));
-        }
-      }
-    }
-  }
-}
-
 }  // namespace
 
 bool CanRepack(WeightLayout layout, DType t) {
@@ -390,6 +364,32 @@ const GroupKernelSet* FindGroupKernelsRef(DType t) {
   }
 }
 
+// Token tiles outermost, then groups (a group's blocks stay in L1 while they meet the tile's tokens 4 at a
+// time).
+void MatMulInterleaved8Groups(const GroupKernelSet& k, const MatMulWeight& w, const uint8_t* act,
+                              size_t act_stride, float* y, int64_t n_tokens, int64_t begin, int64_t end) {
+  const int64_t n_blocks = BlocksPerRow(w.type, w.n_in);
+  const size_t group_bytes = GroupBlockBytes(w.type) * size_t(n_blocks);
+  const auto* base = static_cast<const uint8_t*>(w.data);
+  const int64_t tile = TokenTile(act_stride);
+  float out[4 * kInterleave];  // [NT][8]
+  for (int64_t t0 = 0; t0 < n_tokens; t0 += tile) {
+    const int64_t t1 = std::min(n_tokens, t0 + tile);
+    for (int64_t g = begin; g < end; ++g) {
+      const uint8_t* group = base + size_t(g) * group_bytes;
+      const int64_t o = g * kInterleave;
+      const int64_t n_rows = std::min<int64_t>(kInterleave, w.n_out - o);
+      for (int64_t t = t0; t < t1; t += 4) {
+        const int nt = int(std::min<int64_t>(4, t1 - t));
+        k.dot[nt - 1](group, act + t * act_stride, act_stride, n_blocks, out);
+        for (int i = 0; i < nt; ++i) {
+          std::memcpy(y + (t + i) * w.n_out + o, out + i * kInterleave, size_t(n_rows) * sizeof(float));
+        }
+      }
+    }
+  }
+}
+
 void MatMulInterleaved8(const GroupKernelSet& k, const MatMulWeight& w, const float* x, float* y,
                         int64_t n_tokens, ThreadPool* pool) {
   SEEK_CHECK(w.layout == WeightLayout::kInterleaved8 && GroupBlockBytes(w.type) != 0);
@@ -397,7 +397,8 @@ void MatMulInterleaved8(const GroupKernelSet& k, const MatMulWeight& w, const fl
   size_t act_stride = 0;
   const uint8_t* act = QuantizeActivations(k.act, k.quantize, x, w.n_in, n_tokens, pool, &act_stride);
   const int64_t n_groups = (w.n_out + kInterleave - 1) / kInterleave;
-  Parallel(pool, n_groups, 2, [&](int64_t b, int64_t e) { GroupsTiled(k, w, act, act_stride, y, n_tokens, b, e); });
+  Parallel(pool, n_groups, 2,
+           [&](int64_t b, int64_t e) { MatMulInterleaved8Groups(k, w, act, act_stride, y, n_tokens, b, e); });
 }
 
 }  // namespace seek

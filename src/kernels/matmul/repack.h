@@ -112,6 +112,12 @@ struct GroupKernelSet {
 // The scalar twins (any CPU); null for types without an interleaved layout.
 const GroupKernelSet* FindGroupKernelsRef(DType t);
 
+// Groups [begin, end) (rows 8 begin .. 8 end - 1, clipped to n_out) of a kInterleaved8 weight for all n_tokens
+// tokens, on the calling thread, from activations already in k.act form (act_stride bytes per token): the
+// unit of work of MatMulInterleaved8 and MatMulMany.
+void MatMulInterleaved8Groups(const GroupKernelSet& k, const MatMulWeight& w, const uint8_t* act,
+                              size_t act_stride, float* y, int64_t n_tokens, int64_t begin, int64_t end);
+
 // MatMul over a kInterleaved8 weight with the given kernels: quantizes the activations once, splits groups
 // over threads (2 groups = 16 rows per grain: a 64-byte line of y), tiles tokens as MatMulTiled does.
 void MatMulInterleaved8(const GroupKernelSet& k, const MatMulWeight& w, const float* x, float* y,

@@ -17,12 +17,10 @@ size_t ActRowBytes(ActKind act, int64_t n_in) {
   return 0;
 }
 
-namespace {
-
-// Output rows [begin, end) for all tokens: token tiles outermost (activations of a tile stay in L2), then
-// rows (a weight row stays in L1 while it meets the tile's tokens in groups of up to 4).
-void RowsTiled(const RowKernelSet& k, const MatMulWeight& w, const uint8_t* act, size_t act_stride, float* y,
-               int64_t n_tokens, int64_t begin, int64_t end) {
+// Token tiles outermost (activations of a tile stay in L2), then rows (a weight row stays in L1 while it meets
+// the tile's tokens in groups of up to 4).
+void MatMulTiledRows(const RowKernelSet& k, const MatMulWeight& w, const uint8_t* act, size_t act_stride,
+                     float* y, int64_t n_tokens, int64_t begin, int64_t end) {
   const auto* base = static_cast<const uint8_t*>(w.data);
   const int64_t tile = TokenTile(act_stride);
   for (int64_t t0 = 0; t0 < n_tokens; t0 += tile) {
@@ -35,8 +33,6 @@ void RowsTiled(const RowKernelSet& k, const MatMulWeight& w, const uint8_t* act,
     }
   }
 }
-
-}  // namespace
 
 const uint8_t* QuantizeActivations(ActKind kind, ActQuantFn quantize, const float* x, int64_t n_in,
                                    int64_t n_tokens, ThreadPool* pool, size_t* stride) {
@@ -66,7 +62,7 @@ void MatMulTiled(const RowKernelSet& k, const MatMulWeight& w, const float* x, f
   size_t act_stride = 0;
   const uint8_t* act = QuantizeActivations(k.act, k.quantize, x, w.n_in, n_tokens, pool, &act_stride);
   // 16 rows = one 64-byte line of y per token: threads never share a cache line of the output.
-  Parallel(pool, w.n_out, 16, [&](int64_t b, int64_t e) { RowsTiled(k, w, act, act_stride, y, n_tokens, b, e); });
+  Parallel(pool, w.n_out, 16, [&](int64_t b, int64_t e) { MatMulTiledRows(k, w, act, act_stride, y, n_tokens, b, e); });
 }
 
 }  // namespace seek

@@ -31,6 +31,11 @@ const uint8_t* QuantizeActivations(ActKind kind, ActQuantFn quantize, const floa
 // Tokens per tile for activations of act_stride bytes per token (a multiple of 4, at least 4).
 int64_t TokenTile(size_t act_stride);
 
+// Output rows [begin, end) of w for all n_tokens tokens, on the calling thread, from activations already in
+// the kernels' form (act, act_stride bytes per token): the unit of work of MatMulTiled and MatMulMany.
+void MatMulTiledRows(const RowKernelSet& kernels, const MatMulWeight& w, const uint8_t* act, size_t act_stride,
+                     float* y, int64_t n_tokens, int64_t begin, int64_t end);
+
 void MatMulTiled(const RowKernelSet& kernels, const MatMulWeight& w, const float* x, float* y, int64_t n_tokens,
                  ThreadPool* pool);
 

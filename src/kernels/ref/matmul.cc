@@ -8,11 +8,8 @@
 
 namespace seek {
 
-namespace {
-
-// Output rows [begin, end) for all tokens.
-void MatMulRows(const MatMulWeight& w, const float* x, float* y, int64_t n_tokens, int64_t begin,
-                int64_t end) {
+void MatMulRefRows(const MatMulWeight& w, const float* x, float* y, int64_t n_tokens, int64_t begin,
+                   int64_t end) {
   thread_local std::vector<float> row;  // [n_in] the current weight row in fp32
   row.resize(size_t(w.n_in));
   const auto* base = static_cast<const uint8_t*>(w.data);
@@ -28,12 +25,10 @@ void MatMulRows(const MatMulWeight& w, const float* x, float* y, int64_t n_token
   }
 }
 
-}  // namespace
-
 void MatMulRef(const MatMulWeight& w, const float* x, float* y, int64_t n_tokens, ThreadPool* pool) {
   SEEK_CHECK(CanDequantize(w.type) && w.layout == WeightLayout::kRows);
   if (n_tokens <= 0 || w.n_out <= 0) return;
-  auto work = [&](int64_t begin, int64_t end, int) { MatMulRows(w, x, y, n_tokens, begin, end); };
+  auto work = [&](int64_t begin, int64_t end, int) { MatMulRefRows(w, x, y, n_tokens, begin, end); };
   // Grain of 16 rows keeps chunk boundaries away from each other's cache lines in y.
   if (pool && pool->size() > 1) {
     pool->ParallelFor(w.n_out, work, 16);

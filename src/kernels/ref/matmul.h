@@ -16,5 +16,9 @@ namespace seek {
 
 // pool may be null (runs on the calling thread).
 void MatMulRef(const MatMulWeight& w, const float* x, float* y, int64_t n_tokens, ThreadPool* pool);
+// Output rows [begin, end) of MatMulRef for all tokens, on the calling thread (the unit of work of MatMulRef
+// and of MatMulMany, kernels/matmul/many.h).
+void MatMulRefRows(const MatMulWeight& w, const float* x, float* y, int64_t n_tokens, int64_t begin,
+                   int64_t end);
 
 }  // namespace seek

@@ -72,8 +72,9 @@ ArchForwardFn FindArchForward(ModelArch arch);
 void LlamaForward(const ForwardPass& f);
 void Qwen2Forward(const ForwardPass& f);
 void DeepSeek2Forward(const ForwardPass& f);
-// One DeepSeek2 decoder layer on f.buf.x ([n_rows][n_embd], updated in place) for a batch of segments; MLA
-// runs per segment against the segment's cache layer il_cache.
+// One DeepSeek2 decoder layer on f.buf.x ([n_rows][n_embd], updated in place) for a batch of segments; MLA's
+// projections run on all rows, its attention per segment against the segment's cache layer il_cache
+// (MlaAttentionBatch).
 void DeepSeek2DecoderLayer(const ModelConfig& c, const LayerWeights& l, bool moe,
                            std::span<const SeqSegment> segments, int32_t il_cache, int32_t n_rows,
                            ForwardBuffers& b, ThreadPool* pool);

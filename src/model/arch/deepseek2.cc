@@ -11,6 +11,8 @@
 //
 // The MTP (multi-token prediction) layers stored after the main ones are not part of this pass: see
 // model/nextn.h.
+#include <vector>
+
 #include "core/error.h"
 #include "model/arch/arch.h"
 #include "model/blocks/mlp.h"
@@ -23,16 +25,15 @@ void DeepSeek2DecoderLayer(const ModelConfig& c, const LayerWeights& l, bool moe
                            std::span<const SeqSegment> segments, int32_t il_cache, int32_t n_rows,
                            ForwardBuffers& b, ThreadPool* pool) {
   const int64_t n_x = int64_t(n_rows) * c.n_embd;
-  // Multi-head latent attention, per sequence against its own compressed cache.
-  // TODO(batching): MlaAttention also projects q, the latent and the output, so those attention weights
-  // stream once per segment; splitting it into batched projections around a per-segment core would stream
-  // them once.
+  // Multi-head latent attention, each sequence against its own compressed cache; the projections run on all
+  // rows at once, so the attention weights stream once per batch.
   RmsNormRows(b.x.data(), l.attn_norm, b.xn.data(), n_rows, c.norm_eps);
-  for (const SeqSegment& s : segments) {
-    const int64_t off = int64_t(s.row0) * c.n_embd;
-    MlaAttention(c, l, *s.rope, *s.mla, il_cache, s.pos0, s.n_tokens, b.xn.data() + off, b.proj.data() + off,
-                 s.mla_form, pool);
+  std::vector<MlaSegment> mla(segments.size());
+  for (size_t i = 0; i < segments.size(); ++i) {
+    const SeqSegment& s = segments[i];
+    mla[i] = MlaSegment{s.rope, s.mla, s.mla_form, s.row0, s.n_tokens, s.pos0};
   }
+  MlaAttentionBatch(c, l, mla, il_cache, n_rows, b.xn.data(), b.proj.data(), pool);
   AddInPlace(b.x.data(), b.proj.data(), n_x);
   // Feed-forward for all rows at once: dense SwiGLU or mixture of experts (experts grouped across sequences).
   RmsNormRows(b.x.data(), l.ffn_norm, b.xn.data(), n_rows, c.norm_eps);

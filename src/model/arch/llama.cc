@@ -23,9 +23,11 @@ void LlamaForward(const ForwardPass& f) {
 
     // Self-attention.
     RmsNormRows(b.x.data(), l.attn_norm, b.xn.data(), n_tokens, c.norm_eps);
-    MatMul(l.wq, b.xn.data(), b.q.data(), n_tokens, f.pool);  // [n_tokens][n_head * head_dim]
-    MatMul(l.wk, b.xn.data(), b.k.data(), n_tokens, f.pool);  // [n_tokens][n_head_kv * head_dim]
-    MatMul(l.wv, b.xn.data(), b.v.data(), n_tokens, f.pool);  // [n_tokens][n_head_kv * head_dim]
+    // q [n_tokens][n_head * head_dim], k and v [n_tokens][n_head_kv * head_dim]: one dispatch, xn quantized once.
+    const MatMulJob qkv[] = {{AsMatMulWeight(l.wq), b.xn.data(), b.q.data(), n_tokens},
+                             {AsMatMulWeight(l.wk), b.xn.data(), b.k.data(), n_tokens},
+                             {AsMatMulWeight(l.wv), b.xn.data(), b.v.data(), n_tokens}};
+    MatMulMany(qkv, f.pool);
     AttentionTail(f, il);
     SwiGluFeedForward(f, il);
   }

@@ -24,6 +24,7 @@
 // absorb_for_prefill, SGLang's MHA prefill.
 #pragma once
 #include <cstdint>
+#include <span>
 #include <vector>
 
 #include "core/thread_pool.h"
@@ -71,5 +72,23 @@ float MlaSoftmaxScale(const ModelConfig& c);
 void MlaAttention(const ModelConfig& c, const LayerWeights& l, const RopeTable& rope, MlaCache& cache,
                   int32_t il_cache, int32_t pos0, int32_t n_tokens, const float* xn, float* out, MlaForm form,
                   ThreadPool* pool);
+
+// One sequence's rows [row0, row0 + n_tokens) of a batch, at positions [pos0, pos0 + n_tokens) of its cache.
+struct MlaSegment {
+  const RopeTable* rope = nullptr;
+  MlaCache* cache = nullptr;
+  MlaForm form = MlaForm::kAuto;
+  int32_t row0 = 0;
+  int32_t n_tokens = 0;
+  int32_t pos0 = 0;
+};
+
+// MlaAttention for a batch of sequences (segments in row order covering rows [0, n_rows) once), each against
+// its own cache, with the same result per row as one MlaAttention per segment, bit for bit. Everything but
+// the attention itself is per token, so it runs on all rows at once and the weights stream once per batch:
+// the q / latent projections and attn_output over all rows, W_UK and W_UV over each run of consecutive
+// absorbed-form segments (per head, one MatMulMany); naive-form segments decompress their own cache.
+void MlaAttentionBatch(const ModelConfig& c, const LayerWeights& l, std::span<const MlaSegment> segments,
+                       int32_t il_cache, int32_t n_rows, const float* xn, float* out, ThreadPool* pool);
 
 }  // namespace seek
