@@ -137,7 +137,8 @@ TensorView Slice2D(const TensorView& t, int64_t i2) {
   TensorView v = t;
   v.n_dims = 2;
   v.ne[2] = 1;
-  const size_t bytes = t.row_bytes() * size_t(t.ne[1]);
+  // A repacked 3-D tensor holds its slices one after another, each in the repacked layout (RepackWeights).
+  const size_t bytes = t.layout == WeightLayout::kRows ? t.row_bytes() * size_t(t.ne[1]) : t.nbytes / size_t(t.ne[2]);
   v.data = static_cast<const uint8_t*>(t.data) + size_t(i2) * bytes;
   v.nbytes = bytes;
   v.name = t.name + "[" + std::to_string(i2) + "]";
@@ -255,7 +256,13 @@ void RepackWeights(Model::Weights& w, const ModelConfig& config, const ModelSour
       return;
     }
     TensorView* v = slot.view;
-    if (slot.small_f32 || slot.n_dims != 2 || !v || !v->data) return;
+    if (slot.small_f32 || !v || !v->data) return;
+    if (slot.n_dims == 3 && v->ne[3] == 1) {  // per-head matrices (DeepSeek2 attn_k_b / attn_v_b)
+      if (v->layout == WeightLayout::kRows && PreferredLayout(kernels, v->type, v->ne[0], v->ne[1]) != WeightLayout::kRows)
+        todo.push_back(v);
+      return;
+    }
+    if (slot.n_dims != 2) return;
     // token_embd is read by row lookups only, unless the output is tied to it: then it is repacked once and
     // both use the copy (EmbeddingRow reads any layout through DequantizeWeightRow).
     const bool tied = w.output.data == w.token_embd.data;
@@ -275,12 +282,16 @@ void RepackWeights(Model::Weights& w, const ModelConfig& config, const ModelSour
       v->data = it->second.data, v->nbytes = it->second.nbytes, v->layout = it->second.layout;
       continue;
     }
-    const MatMulWeight src = AsMatMulWeight(*v);
+    // A 3-D tensor is repacked slice by slice into one buffer, the slices one after another (Slice2D).
+    const int64_t n_slices = v->ne[2];
+    const MatMulWeight src = AsMatMulWeight(n_slices > 1 ? Slice2D(*v, 0) : *v);
     const WeightLayout layout = PreferredLayout(kernels, v->type, src.n_in, src.n_out);
-    const size_t bytes = RepackedBytes(layout, v->type, src.n_in, src.n_out);
+    const size_t slice_bytes = RepackedBytes(layout, v->type, src.n_in, src.n_out);
+    const size_t bytes = slice_bytes * size_t(n_slices);
     std::unique_ptr<uint8_t[]> buffer(new uint8_t[bytes + 64]);  // not zeroed: RepackWeight writes it all
     auto* dst = reinterpret_cast<uint8_t*>((reinterpret_cast<uintptr_t>(buffer.get()) + 63) & ~uintptr_t(63));
-    RepackWeight(src, layout, dst, &pool);
+    for (int64_t i = 0; i < n_slices; ++i)
+      RepackWeight(n_slices > 1 ? AsMatMulWeight(Slice2D(*v, i)) : src, layout, dst + size_t(i) * slice_bytes, &pool);
     const void* old = v->data;
     // Release the file pages of the source (a MAP_SHARED read-only mapping: a later read would simply fault
     // them back in from the file). Heap copies (FP8, derived MLA) are left alone.

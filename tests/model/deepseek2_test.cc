@@ -28,6 +28,7 @@
 #include "model/blocks/moe.h"
 #include "model/model.h"
 #include "model/nextn.h"
+#include "model/quantize.h"
 #include "model/weights.h"
 #include "model_test_util.h"
 #include "test_util.h"
@@ -552,6 +553,42 @@ TEST(DeepSeek2Config, RejectsBadFields) {
   bad = j;
   bad["rope_interleave"] = false;
   expect_error(bad, "rope_interleave");
+}
+
+// attn_k_b / attn_v_b are 3-D (one matrix per head): RepackWeights repacks them slice by slice and Slice2D
+// finds each head's slice in the repacked buffer. A Q8_0 copy of the kb-layout files has a repackable attn_v_b
+// (n_in = kv_lora_rank, a multiple of 32); its logits with and without repacking differ only by the kernels'
+// rounding, and a wrong slice would give garbage.
+TEST(DeepSeek2Files, RepackedPerHeadMatricesGiveTheSameLogits) {
+  if (PreferredLayout(ActiveKernels(), DType::kQ8_0, 32, 8) == WeightLayout::kRows)
+    GTEST_SKIP() << "the " << ActiveKernels().name << " kernels repack nothing";
+  for (const char* m : {"ds2_lite", "ds3"}) {
+    const Ref r = LoadRef(m);
+    const std::string q8 = ::testing::TempDir() + "/seek_ds2_repack_" + m + "-kb-q8_0.gguf";
+    QuantScheme scheme = *ParseQuantScheme("q8_0");
+    scheme.pure = true;
+    QuantizeModel(r.dir + "/" + m + "-kb-bf16.gguf", q8, scheme, QuantizeOptions{});
+    setenv("SEEK_REPACK", "0", 1);
+    auto rows = Model::Load(q8);
+    unsetenv("SEEK_REPACK");
+    auto packed = Model::Load(q8);
+    const TensorView& v_b = packed->weights().layers[0].wv_b;
+    ASSERT_EQ(v_b.n_dims, 3);
+    ASSERT_EQ(v_b.type, DType::kQ8_0);
+    EXPECT_EQ(v_b.layout, WeightLayout::kInterleaved8) << m << ": attn_v_b was not repacked";
+    EXPECT_EQ(rows->weights().layers[0].wv_b.layout, WeightLayout::kRows);
+    for (MlaForm form : {MlaForm::kNaive, MlaForm::kAbsorbed}) {
+      Context a(*rows, 128, nullptr, KvType::kF32), b(*packed, 128, nullptr, KvType::kF32);
+      a.set_mla_form(form);
+      b.set_mla_form(form);
+      const auto la = a.Eval(r.ids, true);
+      const auto lb = b.Eval(r.ids, true);
+      const double d = MaxAbsDiff(la, lb);
+      std::cout << "[accuracy] " << m << " q8_0 kb layout, repacked vs rows: max|d| " << d << "\n";
+      EXPECT_LE(d, 1e-4 * r.range) << m;
+    }
+    std::filesystem::remove(q8);
+  }
 }
 
 }  // namespace
