@@ -40,6 +40,7 @@ void DotGroupQ4(const uint8_t* group, const uint8_t* act, size_t act_stride, int
   for (int t = 0; t < NT; ++t) acc[t] = _mm256_setzero_ps();
   for (int64_t b = 0; b < n_blocks; ++b) {
     const Block& blk = blocks[b];
+    PrefetchAhead<sizeof(Block)>(&blk);
     __m256i w[8];
 #pragma GCC unroll 4
     for (int k = 0; k < 4; ++k) {
@@ -78,6 +79,7 @@ void DotGroupQ8_0(const uint8_t* group, const uint8_t* act, size_t act_stride, i
   for (int t = 0; t < NT; ++t) acc[t] = _mm256_setzero_ps();
   for (int64_t b = 0; b < n_blocks; ++b) {
     const BlockQ8_0x8& blk = blocks[b];
+    PrefetchAhead<sizeof(BlockQ8_0x8)>(&blk);
     __m256i isum[NT];
 #pragma GCC unroll 4
     for (int t = 0; t < NT; ++t) isum[t] = _mm256_setzero_si256();
@@ -115,6 +117,7 @@ void DotGroupQ4_K(const uint8_t* group, const uint8_t* act, size_t act_stride, i
   for (int t = 0; t < NT; ++t) acc[t] = _mm256_setzero_ps();
   for (int64_t b = 0; b < n_blocks; ++b) {
     const BlockQ4_Kx8& blk = blocks[b];
+    PrefetchAhead<sizeof(BlockQ4_Kx8)>(&blk);
     __m256i isum[NT];
 #pragma GCC unroll 4
     for (int t = 0; t < NT; ++t) isum[t] = _mm256_setzero_si256();
@@ -174,6 +177,7 @@ void DotGroupQ6_K(const uint8_t* group, const uint8_t* act, size_t act_stride, i
   for (int t = 0; t < NT; ++t) acc[t] = _mm256_setzero_ps();
   for (int64_t b = 0; b < n_blocks; ++b) {
     const BlockQ6_Kx8& blk = blocks[b];
+    PrefetchAhead<sizeof(BlockQ6_Kx8)>(&blk);
     __m256i isum[NT];
 #pragma GCC unroll 4
     for (int t = 0; t < NT; ++t) isum[t] = _mm256_setzero_si256();

@@ -79,6 +79,7 @@ void DotRowK4Family(const uint8_t* w, const uint8_t* act, size_t act_stride, int
   for (int t = 0; t < NT; ++t) acc[t] = _mm256_setzero_ps();
   for (int64_t b = 0; b < n_in / kQK_K; ++b) {
     const Block& wb = blocks[b];
+    PrefetchAhead<sizeof(Block)>(&wb);
     SuperBlockK4 s;
     LoadScalesK4(wb.scales, wb.d, wb.dmin, &s);
     __m256i qh = _mm256_setzero_si256();
@@ -135,6 +136,7 @@ void DotRowQ6_K(const uint8_t* w, const uint8_t* act, size_t act_stride, int64_t
   for (int t = 0; t < NT; ++t) acc[t] = _mm256_setzero_ps();
   for (int64_t b = 0; b < n_in / kQK_K; ++b) {
     const BlockQ6_K& wb = blocks[b];
+    PrefetchAhead<sizeof(BlockQ6_K)>(&wb);
     // All 16 scales as int16 (lanes 0..7 = sc0..7, 8..15 = sc8..15), paired with the 16 bsums for the -32
     // offset; and each half broadcast to both 128-bit lanes for the per-pair shuffles below.
     const __m256i scales16 = _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(wb.scales)));
