@@ -30,6 +30,11 @@ inline __m256 Halves8(const uint16_t* h) {
   return _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(h)));
 }
 
+// Keeps v in a register as computed at this point: an empty asm the compiler cannot see through. Without it
+// GCC reassociated the 4-token kernels' chains of integer adds into trees whose many live partial sums spilled
+// to the stack (39-64 stack accesses per block in DotGroupQ4<.., 4> and DotGroupQ8_0<4>).
+inline void Pin(__m256i& v) { asm("" : "+x"(v)); }
+
 template <class Block, bool kHasMin, int NT>
 void DotGroupQ4(const uint8_t* group, const uint8_t* act, size_t act_stride, int64_t n_blocks, float* out) {
   const auto* blocks = reinterpret_cast<const Block*>(group);
@@ -41,12 +46,21 @@ void DotGroupQ4(const uint8_t* group, const uint8_t* act, size_t act_stride, int
   for (int64_t b = 0; b < n_blocks; ++b) {
     const Block& blk = blocks[b];
     PrefetchAhead<sizeof(Block)>(&blk);
-    __m256i w[8];
+    // Per vector k: steps k (low nibbles) and k + 4 (high nibbles), added into each token's int16 sums. Any
+    // partial sum of a block's 8 steps stays within 8 * 3810 = 30480 (repack.h), in whatever order.
+    __m256i s16[NT];
 #pragma GCC unroll 4
     for (int k = 0; k < 4; ++k) {
       const __m256i v = Load256(blk.qs + 32 * k);
-      w[k] = _mm256_and_si256(v, low4);
-      w[k + 4] = _mm256_and_si256(_mm256_srli_epi16(v, 4), low4);
+      const __m256i lo = _mm256_and_si256(v, low4);
+      const __m256i hi = _mm256_and_si256(_mm256_srli_epi16(v, 4), low4);
+#pragma GCC unroll 4
+      for (int t = 0; t < NT; ++t) {
+        const ActQ8x32& a = ActBlock(act, act_stride, t, b);
+        const __m256i p = _mm256_add_epi16(_mm256_maddubs_epi16(lo, Step(a, k)), _mm256_maddubs_epi16(hi, Step(a, k + 4)));
+        s16[t] = k == 0 ? p : _mm256_add_epi16(s16[t], p);
+        if constexpr (NT > 1) Pin(s16[t]);
+      }
     }
     const __m256 d = Halves8(blk.d);
     __m256 c;
@@ -58,10 +72,7 @@ void DotGroupQ4(const uint8_t* group, const uint8_t* act, size_t act_stride, int
 #pragma GCC unroll 4
     for (int t = 0; t < NT; ++t) {
       const ActQ8x32& a = ActBlock(act, act_stride, t, b);
-      __m256i s16 = _mm256_maddubs_epi16(w[0], Step(a, 0));
-#pragma GCC unroll 8
-      for (int s = 1; s < 8; ++s) s16 = _mm256_add_epi16(s16, _mm256_maddubs_epi16(w[s], Step(a, s)));
-      const __m256i isum = _mm256_madd_epi16(s16, ones);
+      const __m256i isum = _mm256_madd_epi16(s16[t], ones);
       acc[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(isum), _mm256_mul_ps(d, _mm256_set1_ps(a.d)), acc[t]);
       acc[t] = _mm256_fmadd_ps(c, _mm256_set1_ps(a.s), acc[t]);
     }
@@ -91,6 +102,7 @@ void DotGroupQ8_0(const uint8_t* group, const uint8_t* act, size_t act_stride, i
       for (int t = 0; t < NT; ++t) {
         const __m256i x = _mm256_sign_epi8(Step(ActBlock(act, act_stride, t, b), s), w);
         isum[t] = _mm256_add_epi32(isum[t], _mm256_madd_epi16(_mm256_maddubs_epi16(wabs, x), ones));
+        Pin(isum[t]);
       }
     }
     const __m256 d = Halves8(blk.d);
