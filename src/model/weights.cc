@@ -239,6 +239,42 @@ bool RepackExperts(const std::vector<TensorView*>& experts) {
 
 }  // namespace
 
+namespace {
+
+// Memory for repacked weights: 2 MiB-aligned chunks of at least kChunk bytes, marked for transparent huge
+// pages before the first write, handed out 64-byte aligned in repack order. A decode step streams every weight
+// once, and with 4 KiB pages each page costs a TLB miss and restarts the hardware prefetcher (the Q4_0 GEMV
+// kernel streamed ~12% faster from huge pages on the 2-core Zen 3 test machine). Packing tensors into shared
+// chunks gives small tensors (a V2-Lite expert matrix is 1.6 MB) huge pages too. Not zeroed: RepackWeight
+// writes every byte it is given; a chunk's untouched tail is never resident.
+class RepackArena {
+ public:
+  explicit RepackArena(std::vector<std::unique_ptr<uint8_t[]>>& owner) : owner_(owner) {}
+  uint8_t* Alloc(size_t bytes) {
+    bytes = (bytes + 63) & ~size_t(63);
+    if (bytes > left_) {
+      const size_t size = std::max(kChunk, (bytes + kHuge - 1) & ~(kHuge - 1));
+      owner_.emplace_back(new uint8_t[size + kHuge]);
+      next_ = reinterpret_cast<uint8_t*>((reinterpret_cast<uintptr_t>(owner_.back().get()) + kHuge - 1) &
+                                         ~uintptr_t(kHuge - 1));
+      ::madvise(next_, size, MADV_HUGEPAGE);  // advice only: errors are harmless
+      left_ = size;
+    }
+    uint8_t* p = next_;
+    next_ += bytes;
+    left_ -= bytes;
+    return p;
+  }
+
+ private:
+  static constexpr size_t kHuge = size_t(2) << 20, kChunk = size_t(64) << 20;
+  std::vector<std::unique_ptr<uint8_t[]>>& owner_;
+  uint8_t* next_ = nullptr;
+  size_t left_ = 0;
+};
+
+}  // namespace
+
 void RepackWeights(Model::Weights& w, const ModelConfig& config, const ModelSource& source) {
   const char* env = std::getenv("SEEK_REPACK");
   if (env && std::strcmp(env, "0") == 0) return;
@@ -277,6 +313,7 @@ void RepackWeights(Model::Weights& w, const ModelConfig& config, const ModelSour
   ThreadPool pool(ThreadPool::HardwareThreads());
   const size_t page = size_t(::sysconf(_SC_PAGESIZE));
   std::unordered_map<const void*, TensorView> done;  // source data -> repacked view (shared views)
+  RepackArena arena(w.owned_bytes);
   for (TensorView* v : todo) {
     if (auto it = done.find(v->data); it != done.end()) {
       v->data = it->second.data, v->nbytes = it->second.nbytes, v->layout = it->second.layout;
@@ -288,8 +325,7 @@ void RepackWeights(Model::Weights& w, const ModelConfig& config, const ModelSour
     const WeightLayout layout = PreferredLayout(kernels, v->type, src.n_in, src.n_out);
     const size_t slice_bytes = RepackedBytes(layout, v->type, src.n_in, src.n_out);
     const size_t bytes = slice_bytes * size_t(n_slices);
-    std::unique_ptr<uint8_t[]> buffer(new uint8_t[bytes + 64]);  // not zeroed: RepackWeight writes it all
-    auto* dst = reinterpret_cast<uint8_t*>((reinterpret_cast<uintptr_t>(buffer.get()) + 63) & ~uintptr_t(63));
+    uint8_t* dst = arena.Alloc(bytes);
     for (int64_t i = 0; i < n_slices; ++i)
       RepackWeight(n_slices > 1 ? AsMatMulWeight(Slice2D(*v, i)) : src, layout, dst + size_t(i) * slice_bytes, &pool);
     const void* old = v->data;
@@ -310,7 +346,6 @@ void RepackWeights(Model::Weights& w, const ModelConfig& config, const ModelSour
     v->data = dst;
     v->nbytes = bytes;
     v->layout = layout;
-    w.owned_bytes.push_back(std::move(buffer));
     w.n_repacked++;
     w.repacked_bytes += bytes;
     done[old] = *v;

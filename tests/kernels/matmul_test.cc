@@ -314,8 +314,10 @@ TEST(RepackedMatMul, DequantizeWeightRowRoundTrip) {
 // The AVX2 group kernels agree with their scalar twins bit for bit, and y[t] does not depend on n_tokens or
 // the thread count.
 TEST(RepackedMatMul, Avx2MatchesScalarTwinAndInvariant) {
+  // 11 tokens run the 4- and 3-token kernels, 2 tokens the 2-token one, single tokens the 1-token one.
+  for (const int64_t n_tokens : {int64_t(11), int64_t(2)})
   for (const TypeCase& tc : kRepackTypes) {
-    const int64_t n_in = 512, n_out = 37, n_tokens = 11;
+    const int64_t n_in = 512, n_out = 37;
     const std::vector<uint8_t> w = RandomWeights(tc.type, n_in, n_out, 3);
     const MatMulWeight plain{tc.type, w.data(), *RowBytes(tc.type, n_in), n_in, n_out};
     std::vector<uint8_t> packed(RepackedBytes(WeightLayout::kInterleaved8, tc.type, n_in, n_out));

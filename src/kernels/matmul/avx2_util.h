@@ -58,6 +58,31 @@ inline __m256i DotI8I8(__m256i w, __m256i x) {
   return DotU8I8(_mm256_sign_epi8(w, w), _mm256_sign_epi8(x, w));
 }
 
+// Software prefetch distance of a weight stream, in bytes. A GEMV reads each weight byte once, from DRAM; the
+// hardware prefetcher alone kept one thread of the Q4_0 group kernel at ~12 GB/s where a plain read of the same
+// bytes reaches ~16 GB/s (Zen 3, 2 cores; two threads: ~17 vs ~22 GB/s with the prefetch). 2 KB is ~100-150 ns
+// of streaming at those rates, about one DRAM latency; 1-4 KB measured alike, 256-512 B less.
+constexpr int kPrefetchBytes = 2048;
+
+// Prefetches p + kPrefetchBytes + i for i = 0, 64, .. < kBytes. Called once per block of a contiguous stream of
+// kBytes-byte blocks, no two prefetched addresses are more than 64 bytes apart, so every line is covered. Near
+// the end of a stream it touches up to kPrefetchBytes past it: prefetches never fault, and the lines are
+// usually the next rows of the same weight.
+template <int kBytes>
+inline void PrefetchAhead(const void* p) {
+  const char* q = static_cast<const char*>(p) + kPrefetchBytes;
+#pragma GCC unroll 32
+  for (int i = 0; i < kBytes; i += 64) _mm_prefetch(q + i, _MM_HINT_T0);
+}
+
+// The same for large blocks, one line at a time: line i (< ceil(kBytes / 64)) of the block at p, from inside
+// the block's loop, so the prefetches of a 1-2 KB block (Q4_K, Q6_K interleaved: 19 and 27 lines) spread over
+// its work instead of a burst at its start that fills the L1 miss buffers (the burst streamed ~25% slower).
+template <int kBytes>
+inline void PrefetchLine(const void* p, int i) {
+  if (i * 64 < kBytes) _mm_prefetch(static_cast<const char*>(p) + kPrefetchBytes + 64 * i, _MM_HINT_T0);
+}
+
 inline __m256i Load256(const void* p) { return _mm256_loadu_si256(static_cast<const __m256i*>(p)); }
 
 }  // namespace seek::avx2

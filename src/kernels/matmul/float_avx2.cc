@@ -11,6 +11,7 @@ namespace seek::avx2 {
 namespace {
 
 struct F32 {
+  static constexpr int kSize = 4;  // bytes per value
   static __m256 Load8(const uint8_t* w, int64_t i) {
     return _mm256_loadu_ps(reinterpret_cast<const float*>(w) + i);
   }
@@ -18,6 +19,7 @@ struct F32 {
 };
 
 struct F16 {
+  static constexpr int kSize = 2;
   static __m256 Load8(const uint8_t* w, int64_t i) {
     return _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(w + 2 * i)));
   }
@@ -29,6 +31,7 @@ struct F16 {
 };
 
 struct BF16 {
+  static constexpr int kSize = 2;
   static __m256 Load8(const uint8_t* w, int64_t i) {
     const __m256i v = _mm256_cvtepu16_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(w + 2 * i)));
     return _mm256_castsi256_ps(_mm256_slli_epi32(v, 16));
@@ -54,6 +57,7 @@ void DotRow(const uint8_t* w, const uint8_t* act, size_t act_stride, int64_t n_i
   }
   int64_t i = 0;
   for (; i + 16 <= n_in; i += 16) {
+    PrefetchAhead<16 * Type::kSize>(w + i * Type::kSize);
     const __m256 w0 = Type::Load8(w, i), w1 = Type::Load8(w, i + 8);
     #pragma GCC unroll 4
     for (int t = 0; t < NT; ++t) {

@@ -30,6 +30,11 @@ inline __m256 Halves8(const uint16_t* h) {
   return _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(h)));
 }
 
+// Keeps v in a register as computed at this point: an empty asm the compiler cannot see through. Without it
+// GCC reassociated the 4-token kernels' chains of integer adds into trees whose many live partial sums spilled
+// to the stack (39-64 stack accesses per block in DotGroupQ4<.., 4> and DotGroupQ8_0<4>).
+inline void Pin(__m256i& v) { asm("" : "+x"(v)); }
+
 template <class Block, bool kHasMin, int NT>
 void DotGroupQ4(const uint8_t* group, const uint8_t* act, size_t act_stride, int64_t n_blocks, float* out) {
   const auto* blocks = reinterpret_cast<const Block*>(group);
@@ -40,12 +45,22 @@ void DotGroupQ4(const uint8_t* group, const uint8_t* act, size_t act_stride, int
   for (int t = 0; t < NT; ++t) acc[t] = _mm256_setzero_ps();
   for (int64_t b = 0; b < n_blocks; ++b) {
     const Block& blk = blocks[b];
-    __m256i w[8];
+    PrefetchAhead<sizeof(Block)>(&blk);
+    // Per vector k: steps k (low nibbles) and k + 4 (high nibbles), added into each token's int16 sums. Any
+    // partial sum of a block's 8 steps stays within 8 * 3810 = 30480 (repack.h), in whatever order.
+    __m256i s16[NT];
 #pragma GCC unroll 4
     for (int k = 0; k < 4; ++k) {
       const __m256i v = Load256(blk.qs + 32 * k);
-      w[k] = _mm256_and_si256(v, low4);
-      w[k + 4] = _mm256_and_si256(_mm256_srli_epi16(v, 4), low4);
+      const __m256i lo = _mm256_and_si256(v, low4);
+      const __m256i hi = _mm256_and_si256(_mm256_srli_epi16(v, 4), low4);
+#pragma GCC unroll 4
+      for (int t = 0; t < NT; ++t) {
+        const ActQ8x32& a = ActBlock(act, act_stride, t, b);
+        const __m256i p = _mm256_add_epi16(_mm256_maddubs_epi16(lo, Step(a, k)), _mm256_maddubs_epi16(hi, Step(a, k + 4)));
+        s16[t] = k == 0 ? p : _mm256_add_epi16(s16[t], p);
+        if constexpr (NT > 1) Pin(s16[t]);
+      }
     }
     const __m256 d = Halves8(blk.d);
     __m256 c;
@@ -57,10 +72,7 @@ void DotGroupQ4(const uint8_t* group, const uint8_t* act, size_t act_stride, int
 #pragma GCC unroll 4
     for (int t = 0; t < NT; ++t) {
       const ActQ8x32& a = ActBlock(act, act_stride, t, b);
-      __m256i s16 = _mm256_maddubs_epi16(w[0], Step(a, 0));
-#pragma GCC unroll 8
-      for (int s = 1; s < 8; ++s) s16 = _mm256_add_epi16(s16, _mm256_maddubs_epi16(w[s], Step(a, s)));
-      const __m256i isum = _mm256_madd_epi16(s16, ones);
+      const __m256i isum = _mm256_madd_epi16(s16[t], ones);
       acc[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(isum), _mm256_mul_ps(d, _mm256_set1_ps(a.d)), acc[t]);
       acc[t] = _mm256_fmadd_ps(c, _mm256_set1_ps(a.s), acc[t]);
     }
@@ -78,6 +90,7 @@ void DotGroupQ8_0(const uint8_t* group, const uint8_t* act, size_t act_stride, i
   for (int t = 0; t < NT; ++t) acc[t] = _mm256_setzero_ps();
   for (int64_t b = 0; b < n_blocks; ++b) {
     const BlockQ8_0x8& blk = blocks[b];
+    PrefetchAhead<sizeof(BlockQ8_0x8)>(&blk);
     __m256i isum[NT];
 #pragma GCC unroll 4
     for (int t = 0; t < NT; ++t) isum[t] = _mm256_setzero_si256();
@@ -89,6 +102,7 @@ void DotGroupQ8_0(const uint8_t* group, const uint8_t* act, size_t act_stride, i
       for (int t = 0; t < NT; ++t) {
         const __m256i x = _mm256_sign_epi8(Step(ActBlock(act, act_stride, t, b), s), w);
         isum[t] = _mm256_add_epi32(isum[t], _mm256_madd_epi16(_mm256_maddubs_epi16(wabs, x), ones));
+        Pin(isum[t]);
       }
     }
     const __m256 d = Halves8(blk.d);
@@ -115,27 +129,57 @@ void DotGroupQ4_K(const uint8_t* group, const uint8_t* act, size_t act_stride, i
   for (int t = 0; t < NT; ++t) acc[t] = _mm256_setzero_ps();
   for (int64_t b = 0; b < n_blocks; ++b) {
     const BlockQ4_Kx8& blk = blocks[b];
+    if constexpr (NT > 2) PrefetchAhead<sizeof(BlockQ4_Kx8)>(&blk);
     __m256i isum[NT];
 #pragma GCC unroll 4
     for (int t = 0; t < NT; ++t) isum[t] = _mm256_setzero_si256();
-    for (int j = 0; j < 8; ++j) {
-      const __m128i sc8 = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(blk.sc + 8 * j));
-      const __m256i sc16 = _mm256_cvtepu8_epi16(_mm_unpacklo_epi8(sc8, sc8));  // lanes 2r, 2r+1 = sc_jr
-      const uint8_t* qs = blk.qs + 256 * (j / 2);
-      const int shift = 4 * (j % 2);
-      __m256i w[8];
+    // One to two tokens: unrolled over the 8 sub-blocks so the nibble shift is a constant (none for the even
+    // ones); per step k the 8 rows' 4 quants, added into each token's int16 sums (bound above, in any order).
+    // Three or four tokens: the sub-block loop stays rolled and each token sums its 8 steps in turn (fewer live
+    // registers; the unrolled form spilled and measured ~12% slower at 4 tokens).
+    if constexpr (NT <= 2) {
 #pragma GCC unroll 8
-      for (int k = 0; k < 8; ++k) w[k] = _mm256_and_si256(_mm256_srli_epi16(Load256(qs + 32 * k), shift), low4);
+      for (int j = 0; j < 8; ++j) {
+        const __m128i sc8 = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(blk.sc + 8 * j));
+        const __m256i sc16 = _mm256_cvtepu8_epi16(_mm_unpacklo_epi8(sc8, sc8));  // lanes 2r, 2r+1 = sc_jr
+        const uint8_t* qs = blk.qs + 256 * (j / 2);
+        __m256i s16[NT];
+#pragma GCC unroll 8
+        for (int k = 0; k < 8; ++k) {
+          if (k % 2 == 0) PrefetchLine<sizeof(BlockQ4_Kx8)>(&blk, 4 * j + k / 2);  // lines 0..31 cover 19
+          const __m256i v = Load256(qs + 32 * k);
+          const __m256i w = _mm256_and_si256(j % 2 ? _mm256_srli_epi16(v, 4) : v, low4);
 #pragma GCC unroll 4
-      for (int t = 0; t < NT; ++t) {
-        const BlockQ8_K& a = reinterpret_cast<const BlockQ8_K*>(act + t * act_stride)[b];
-        const uint8_t* x = reinterpret_cast<const uint8_t*>(a.qs) + 32 * j;
-        __m256i s16 = _mm256_maddubs_epi16(w[0], _mm256_set1_epi32(static_cast<int>(LoadU32(x))));
+          for (int t = 0; t < NT; ++t) {
+            const BlockQ8_K& a = reinterpret_cast<const BlockQ8_K*>(act + t * act_stride)[b];
+            const uint8_t* x = reinterpret_cast<const uint8_t*>(a.qs) + 32 * j + 4 * k;
+            const __m256i p = _mm256_maddubs_epi16(w, _mm256_set1_epi32(static_cast<int>(LoadU32(x))));
+            s16[t] = k == 0 ? p : _mm256_add_epi16(s16[t], p);
+            if constexpr (NT > 1) Pin(s16[t]);
+          }
+        }
+#pragma GCC unroll 4
+        for (int t = 0; t < NT; ++t) isum[t] = _mm256_add_epi32(isum[t], _mm256_madd_epi16(s16[t], sc16));
+      }
+    } else {
+      for (int j = 0; j < 8; ++j) {
+        const __m128i sc8 = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(blk.sc + 8 * j));
+        const __m256i sc16 = _mm256_cvtepu8_epi16(_mm_unpacklo_epi8(sc8, sc8));
+        const uint8_t* qs = blk.qs + 256 * (j / 2);
+        const int shift = 4 * (j % 2);
+        __m256i w[8];
 #pragma GCC unroll 8
-        for (int k = 1; k < 8; ++k)
-          s16 = _mm256_add_epi16(s16,
-                                 _mm256_maddubs_epi16(w[k], _mm256_set1_epi32(static_cast<int>(LoadU32(x + 4 * k)))));
-        isum[t] = _mm256_add_epi32(isum[t], _mm256_madd_epi16(s16, sc16));
+        for (int k = 0; k < 8; ++k) w[k] = _mm256_and_si256(_mm256_srli_epi16(Load256(qs + 32 * k), shift), low4);
+#pragma GCC unroll 4
+        for (int t = 0; t < NT; ++t) {
+          const BlockQ8_K& a = reinterpret_cast<const BlockQ8_K*>(act + t * act_stride)[b];
+          const uint8_t* x = reinterpret_cast<const uint8_t*>(a.qs) + 32 * j;
+          __m256i s16 = _mm256_maddubs_epi16(w[0], _mm256_set1_epi32(static_cast<int>(LoadU32(x))));
+#pragma GCC unroll 8
+          for (int k = 1; k < 8; ++k)
+            s16 = _mm256_add_epi16(s16, _mm256_maddubs_epi16(w[k], _mm256_set1_epi32(static_cast<int>(LoadU32(x + 4 * k)))));
+          isum[t] = _mm256_add_epi32(isum[t], _mm256_madd_epi16(s16, sc16));
+        }
       }
     }
     __m256i mins[4];
@@ -174,40 +218,101 @@ void DotGroupQ6_K(const uint8_t* group, const uint8_t* act, size_t act_stride, i
   for (int t = 0; t < NT; ++t) acc[t] = _mm256_setzero_ps();
   for (int64_t b = 0; b < n_blocks; ++b) {
     const BlockQ6_Kx8& blk = blocks[b];
+    if constexpr (NT > 2) PrefetchAhead<sizeof(BlockQ6_Kx8)>(&blk);
     __m256i isum[NT];
 #pragma GCC unroll 4
     for (int t = 0; t < NT; ++t) isum[t] = _mm256_setzero_si256();
-    for (int hg = 0; hg < 8; ++hg) {  // 32 values 32 hg .. 32 hg + 31 = sub-blocks 2 hg, 2 hg + 1
-      const int h = hg / 4, g = hg % 4;
-      const uint8_t* ql = blk.ql + 512 * h + 256 * (g % 2);
-      const uint8_t* qh = blk.qh + 256 * h;
-      __m256i w[8];
-#pragma GCC unroll 8
-      for (int k = 0; k < 8; ++k) {
-        const __m256i lo = _mm256_and_si256(_mm256_srli_epi16(Load256(ql + 32 * k), 4 * (g / 2)), low4);
-        const __m256i hi = _mm256_and_si256(_mm256_srli_epi16(Load256(qh + 32 * k), 2 * g), two);
-        w[k] = _mm256_or_si256(lo, _mm256_slli_epi16(hi, 4));
-      }
-      __m256i sc16[2];
+    if constexpr (NT <= 2) {
+      // One to two tokens: each (h, k) loads its two ql vectors and its qh vector once per pair of groups g and
+      // builds the quants of two groups from them (constant shifts, 4-5 ops per vector): g = 0, 1 take the low
+      // nibbles of A / B, g = 2, 3 the high ones; the two high bits of group g are bits 2g, 2g + 1 of qh, moved
+      // to bits 4, 5 with one 16-bit shift and a mask (no bits cross a byte into bits 4-5). Two steps share int16
+      // lanes (<= 2 * 16002), then vpmaddwd with the sub-block's scales.
+      const __m256i mask30 = _mm256_set1_epi8(0x30);
 #pragma GCC unroll 2
-      for (int e = 0; e < 2; ++e) {
-        const __m128i sc8 = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(blk.sc + 8 * (2 * hg + e)));
-        sc16[e] = _mm256_cvtepi8_epi16(_mm_unpacklo_epi8(sc8, sc8));  // lanes 2r, 2r+1 = sc_jr
-      }
-      // Value v = 32 hg + l lives in the activation at qs[v] (the Q8_K order is the natural one).
+      for (int h = 0; h < 2; ++h) {
+#pragma GCC unroll 2
+        for (int gp = 0; gp < 2; ++gp) {  // groups g = 2 gp, 2 gp + 1
+          __m256i sc16[2][2];              // [e][half]: sub-block j = 8 h + 2 (2 gp + e) + half
+#pragma GCC unroll 2
+          for (int e = 0; e < 2; ++e) {
+            const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(blk.sc + 8 * (8 * h + 2 * (2 * gp + e))));
+            sc16[e][0] = _mm256_cvtepi8_epi16(_mm_unpacklo_epi8(x, x));  // lanes 2r, 2r+1 = sc_jr
+            sc16[e][1] = _mm256_cvtepi8_epi16(_mm_unpackhi_epi8(x, x));
+          }
 #pragma GCC unroll 4
-      for (int t = 0; t < NT; ++t) {
-        const BlockQ8_K& a = reinterpret_cast<const BlockQ8_K*>(act + t * act_stride)[b];
-        const uint8_t* x = reinterpret_cast<const uint8_t*>(a.qs) + 32 * hg;
-        __m256i sum = isum[t];
-#pragma GCC unroll 4
-        for (int k = 0; k < 8; k += 2) {
-          const __m256i p = _mm256_add_epi16(
-              _mm256_maddubs_epi16(w[k], _mm256_set1_epi32(static_cast<int>(LoadU32(x + 4 * k)))),
-              _mm256_maddubs_epi16(w[k + 1], _mm256_set1_epi32(static_cast<int>(LoadU32(x + 4 * k + 4)))));
-          sum = _mm256_add_epi32(sum, _mm256_madd_epi16(p, sc16[k / 4]));
+          for (int kk = 0; kk < 8; kk += 2) {
+            __m256i s16[2][NT];
+#pragma GCC unroll 2
+            for (int k = kk; k < kk + 2; ++k) {
+              PrefetchLine<sizeof(BlockQ6_Kx8)>(&blk, 8 * (2 * h + gp) + k);  // lines 0..31 cover 27
+              const __m256i a0 = Load256(blk.ql + 512 * h + 32 * k);
+              const __m256i a1 = Load256(blk.ql + 512 * h + 256 + 32 * k);
+              const __m256i qh = Load256(blk.qh + 256 * h + 32 * k);
+              __m256i q[2];
+              if (gp == 0) {
+                q[0] = _mm256_or_si256(_mm256_and_si256(a0, low4), _mm256_and_si256(_mm256_slli_epi16(qh, 4), mask30));
+                q[1] = _mm256_or_si256(_mm256_and_si256(a1, low4), _mm256_and_si256(_mm256_slli_epi16(qh, 2), mask30));
+              } else {
+                q[0] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(a0, 4), low4), _mm256_and_si256(qh, mask30));
+                q[1] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(a1, 4), low4),
+                                       _mm256_and_si256(_mm256_srli_epi16(qh, 2), mask30));
+              }
+#pragma GCC unroll 2
+              for (int e = 0; e < 2; ++e) {
+#pragma GCC unroll 2
+                for (int t = 0; t < NT; ++t) {
+                  const BlockQ8_K& a = reinterpret_cast<const BlockQ8_K*>(act + t * act_stride)[b];
+                  const uint8_t* x = reinterpret_cast<const uint8_t*>(a.qs) + 128 * h + 32 * (2 * gp + e) + 4 * k;
+                  const __m256i p = _mm256_maddubs_epi16(q[e], _mm256_set1_epi32(static_cast<int>(LoadU32(x))));
+                  s16[e][t] = k == kk ? p : _mm256_add_epi16(s16[e][t], p);
+                }
+              }
+            }
+#pragma GCC unroll 2
+            for (int e = 0; e < 2; ++e) {
+#pragma GCC unroll 2
+              for (int t = 0; t < NT; ++t) {
+                isum[t] = _mm256_add_epi32(isum[t], _mm256_madd_epi16(s16[e][t], sc16[e][kk / 4]));
+                Pin(isum[t]);
+              }
+            }
+          }
         }
-        isum[t] = sum;
+      }
+    } else {
+      for (int hg = 0; hg < 8; ++hg) {  // 32 values 32 hg .. 32 hg + 31 = sub-blocks 2 hg, 2 hg + 1
+        const int h = hg / 4, g = hg % 4;
+        const uint8_t* ql = blk.ql + 512 * h + 256 * (g % 2);
+        const uint8_t* qh = blk.qh + 256 * h;
+        __m256i w[8];
+  #pragma GCC unroll 8
+        for (int k = 0; k < 8; ++k) {
+          const __m256i lo = _mm256_and_si256(_mm256_srli_epi16(Load256(ql + 32 * k), 4 * (g / 2)), low4);
+          const __m256i hi = _mm256_and_si256(_mm256_srli_epi16(Load256(qh + 32 * k), 2 * g), two);
+          w[k] = _mm256_or_si256(lo, _mm256_slli_epi16(hi, 4));
+        }
+        __m256i sc16[2];
+  #pragma GCC unroll 2
+        for (int e = 0; e < 2; ++e) {
+          const __m128i sc8 = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(blk.sc + 8 * (2 * hg + e)));
+          sc16[e] = _mm256_cvtepi8_epi16(_mm_unpacklo_epi8(sc8, sc8));  // lanes 2r, 2r+1 = sc_jr
+        }
+        // Value v = 32 hg + l lives in the activation at qs[v] (the Q8_K order is the natural one).
+  #pragma GCC unroll 4
+        for (int t = 0; t < NT; ++t) {
+          const BlockQ8_K& a = reinterpret_cast<const BlockQ8_K*>(act + t * act_stride)[b];
+          const uint8_t* x = reinterpret_cast<const uint8_t*>(a.qs) + 32 * hg;
+          __m256i sum = isum[t];
+  #pragma GCC unroll 4
+          for (int k = 0; k < 8; k += 2) {
+            const __m256i p = _mm256_add_epi16(
+                _mm256_maddubs_epi16(w[k], _mm256_set1_epi32(static_cast<int>(LoadU32(x + 4 * k)))),
+                _mm256_maddubs_epi16(w[k + 1], _mm256_set1_epi32(static_cast<int>(LoadU32(x + 4 * k + 4)))));
+            sum = _mm256_add_epi32(sum, _mm256_madd_epi16(p, sc16[k / 4]));
+          }
+          isum[t] = sum;
+        }
       }
     }
     // Scale pairs (sc_2i, sc_2i+1) per row for the offset term.

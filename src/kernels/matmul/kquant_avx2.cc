@@ -79,6 +79,7 @@ void DotRowK4Family(const uint8_t* w, const uint8_t* act, size_t act_stride, int
   for (int t = 0; t < NT; ++t) acc[t] = _mm256_setzero_ps();
   for (int64_t b = 0; b < n_in / kQK_K; ++b) {
     const Block& wb = blocks[b];
+    PrefetchAhead<sizeof(Block)>(&wb);
     SuperBlockK4 s;
     LoadScalesK4(wb.scales, wb.d, wb.dmin, &s);
     __m256i qh = _mm256_setzero_si256();
@@ -129,12 +130,13 @@ void DotRowQ6_K(const uint8_t* w, const uint8_t* act, size_t act_stride, int64_t
                 int64_t y_stride) {
   const auto* blocks = reinterpret_cast<const BlockQ6_K*>(w);
   const __m256i low4 = _mm256_set1_epi8(0x0F);
-  const __m256i two_bits = _mm256_set1_epi8(0x03);
+  const __m256i mask30 = _mm256_set1_epi8(0x30);
   __m256 acc[NT];
   #pragma GCC unroll 4
   for (int t = 0; t < NT; ++t) acc[t] = _mm256_setzero_ps();
   for (int64_t b = 0; b < n_in / kQK_K; ++b) {
     const BlockQ6_K& wb = blocks[b];
+    PrefetchAhead<sizeof(BlockQ6_K)>(&wb);
     // All 16 scales as int16 (lanes 0..7 = sc0..7, 8..15 = sc8..15), paired with the 16 bsums for the -32
     // offset; and each half broadcast to both 128-bit lanes for the per-pair shuffles below.
     const __m256i scales16 = _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(wb.scales)));
@@ -161,15 +163,14 @@ void DotRowQ6_K(const uint8_t* w, const uint8_t* act, size_t act_stride, int64_t
       const __m256i ql0 = Load256(wb.ql + 64 * h);
       const __m256i ql1 = Load256(wb.ql + 64 * h + 32);
       const __m256i qh = Load256(wb.qh + 32 * h);
-      // Quants of elements 128 h + 32 k + l, l < 32 (unsigned 0..63).
+      // Quants of elements 128 h + 32 k + l, l < 32 (unsigned 0..63): a nibble of ql0 / ql1 and bits 2k, 2k + 1
+      // of qh moved to bits 4, 5 by one 16-bit shift and a mask (no bits cross a byte into bits 4-5).
       __m256i q[4];
-      q[0] = _mm256_or_si256(_mm256_and_si256(ql0, low4), _mm256_slli_epi16(_mm256_and_si256(qh, two_bits), 4));
-      q[1] = _mm256_or_si256(_mm256_and_si256(ql1, low4),
-                             _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, 2), two_bits), 4));
-      q[2] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(ql0, 4), low4),
-                             _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, 4), two_bits), 4));
+      q[0] = _mm256_or_si256(_mm256_and_si256(ql0, low4), _mm256_and_si256(_mm256_slli_epi16(qh, 4), mask30));
+      q[1] = _mm256_or_si256(_mm256_and_si256(ql1, low4), _mm256_and_si256(_mm256_slli_epi16(qh, 2), mask30));
+      q[2] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(ql0, 4), low4), _mm256_and_si256(qh, mask30));
       q[3] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(ql1, 4), low4),
-                             _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, 6), two_bits), 4));
+                             _mm256_and_si256(_mm256_srli_epi16(qh, 2), mask30));
       #pragma GCC unroll 4
       for (int t = 0; t < NT; ++t) {
         const BlockQ8_K& a = ActBlock(act, act_stride, t, b);

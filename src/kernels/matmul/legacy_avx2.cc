@@ -115,6 +115,7 @@ void DotRow(const uint8_t* w, const uint8_t* act, size_t act_stride, int64_t n_i
   }
   int64_t b = 0;
   for (; b + 1 < n_blocks; b += 2) {
+    PrefetchAhead<2 * Type::kBytes>(w + b * Type::kBytes);
     AccumulateBlock<Type, NT>(w, act, act_stride, b, acc0, corr0);
     AccumulateBlock<Type, NT>(w, act, act_stride, b + 1, acc1, corr1);
   }
