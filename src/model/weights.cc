@@ -138,7 +138,8 @@ TensorView Slice2D(const TensorView& t, int64_t i2) {
   v.n_dims = 2;
   v.ne[2] = 1;
   // A repacked 3-D tensor holds its slices one after another, each in the repacked layout (RepackWeights).
-  const size_t bytes = t.layout == WeightLayout::kRows ? t.row_bytes() * size_t(t.ne[1]) : t.nbytes / size_t(t.ne[2]);
+  const size_t bytes =
+      t.layout == WeightLayout::kRows ? t.row_bytes() * size_t(t.ne[1]) : t.nbytes / size_t(t.ne[2]);
   v.data = static_cast<const uint8_t*>(t.data) + size_t(i2) * bytes;
   v.nbytes = bytes;
   v.name = t.name + "[" + std::to_string(i2) + "]";
@@ -237,10 +238,6 @@ bool RepackExperts(const std::vector<TensorView*>& experts) {
   return fits;
 }
 
-}  // namespace
-
-namespace {
-
 // Memory for repacked weights: 2 MiB-aligned chunks of at least kChunk bytes, marked for transparent huge
 // pages before the first write, handed out 64-byte aligned in repack order. A decode step streams every weight
 // once, and with 4 KiB pages each page costs a TLB miss and restarts the hardware prefetcher (the Q4_0 GEMV
@@ -319,15 +316,15 @@ void RepackWeights(Model::Weights& w, const ModelConfig& config, const ModelSour
       v->data = it->second.data, v->nbytes = it->second.nbytes, v->layout = it->second.layout;
       continue;
     }
-    // A 3-D tensor is repacked slice by slice into one buffer, the slices one after another (Slice2D).
+    // Slice by slice into one buffer, the slices one after another (Slice2D); a 2-D tensor is one slice.
     const int64_t n_slices = v->ne[2];
-    const MatMulWeight src = AsMatMulWeight(n_slices > 1 ? Slice2D(*v, 0) : *v);
+    const MatMulWeight src = AsMatMulWeight(Slice2D(*v, 0));
     const WeightLayout layout = PreferredLayout(kernels, v->type, src.n_in, src.n_out);
     const size_t slice_bytes = RepackedBytes(layout, v->type, src.n_in, src.n_out);
     const size_t bytes = slice_bytes * size_t(n_slices);
     uint8_t* dst = arena.Alloc(bytes);
     for (int64_t i = 0; i < n_slices; ++i)
-      RepackWeight(n_slices > 1 ? AsMatMulWeight(Slice2D(*v, i)) : src, layout, dst + size_t(i) * slice_bytes, &pool);
+      RepackWeight(AsMatMulWeight(Slice2D(*v, i)), layout, dst + size_t(i) * slice_bytes, &pool);
     const void* old = v->data;
     // Release the file pages of the source (a MAP_SHARED read-only mapping: a later read would simply fault
     // them back in from the file). Heap copies (FP8, derived MLA) are left alone.
