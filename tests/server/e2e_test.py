@@ -327,7 +327,7 @@ class ReasoningTest(unittest.TestCase):
         self.assertEqual(content, msg.content)
 
     def test_queue_full_429(self):
-        long_req = dict(model="x", messages=[{"role": "user", "content": "Story"}], max_tokens=120,
+        long_req = dict(model="x", messages=[{"role": "user", "content": "Story"}], max_tokens=160,
                         extra_body={"ignore_eos": True})
         results = []
 
@@ -337,10 +337,15 @@ class ReasoningTest(unittest.TestCase):
             except Exception as e:  # noqa: BLE001
                 results.append(e)
 
+        # Wait on the server's gauges, not on the clock: under load a fixed sleep let the third request arrive
+        # before the second was queued (then it is queued, not refused).
         threads = [threading.Thread(target=run) for _ in range(2)]
-        for t in threads:
+        deadline = time.time() + 60
+        for t, gauge in zip(threads, ("seek_active_slots", "seek_queue_depth")):
             t.start()
-            time.sleep(0.3)
+            while self.srv.metrics().get(gauge, 0) < 1:
+                self.assertLess(time.time(), deadline, gauge + " never reached 1")
+                time.sleep(0.02)
         with self.assertRaises(openai.RateLimitError) as cm:
             self.ask()
         self.assertEqual(cm.exception.response.headers.get("retry-after"), "1")
