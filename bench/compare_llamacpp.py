@@ -137,8 +137,14 @@ def compare_model(a, path, machine):
     llama = LlamaCpp(path, a.p, a.n, a.threads, a.seed)
     llama.warm_up(a.p)
     seek_pp, seek_tg, ll_pp, ll_tg = [], [], [], []
+    # Paired read probes: the host's memory bandwidth drifts by up to 1.5x within a minute (other tenants), so a
+    # limit measured once, minutes away from a run, says little about that run. Probe k is taken just before
+    # round k (and one after the last), and each round's decode is set against the mean of its two probes.
+    probes = []
     info = None
     for rnd in range(a.rounds):
+        if machine is not None and a.n:
+            probes.append(read_probe(a))
         order = ("seek", "llama") if rnd % 2 == 0 else ("llama", "seek")
         for who in order:
             if who == "seek":
@@ -156,6 +162,8 @@ def compare_model(a, path, machine):
         print(f"  round {rnd + 1}/{a.rounds}: seek pp {seek_pp[-1] if seek_pp else 0:.2f} tg "
               f"{seek_tg[-1] if seek_tg else 0:.2f} | llama.cpp pp {ll_pp[-1] if ll_pp else 0:.2f} tg "
               f"{ll_tg[-1] if ll_tg else 0:.2f} tok/s", file=sys.stderr)
+    if machine is not None and a.n:
+        probes.append(read_probe(a))
     llama.close()
     m = info["model"]
     flops = info["pp"]["flops"] if a.p else 0
@@ -165,8 +173,27 @@ def compare_model(a, path, machine):
         if not n:
             continue
         t = dict(test=name, seek=stats(s), llama_cpp=stats(l), ratio=statistics.median(s) / statistics.median(l))
+        if name.startswith("tg") and len(probes) == len(s) + 1:
+            bound = [(probes[i] + probes[i + 1]) / 2 for i in range(len(s))]
+            per_token = m["decode_bytes_per_token"] / 1e9
+            t["paired_read_gbps"] = stats(bound)
+            t["seek_paired_fraction"] = stats([per_token * x / b for x, b in zip(s, bound)])
+            t["llama_cpp_paired_fraction"] = stats([per_token * x / b for x, b in zip(l, bound)])
         out["tests"].append(t)
     return out
+
+
+def read_probe(a):
+    """The machine's 2-thread read bandwidth now (median of `seek bench --machine`'s passes), GB/s."""
+    return run_seek(a.seek, ["--machine", "--machine-mib", str(a.machine_mib), "-t", str(a.threads)])[
+        "machine"]["read_gbps"]["median"]
+
+
+def fmt_paired(t, who):
+    f = t.get(who + "_paired_fraction")
+    if not f:
+        return ""
+    return f"{100 * f['median']:.1f}% ({100 * f['min']:.1f}-{100 * f['max']:.1f})"
 
 
 def fmt_limit(test, tok_s, model, machine):
@@ -201,16 +228,19 @@ def markdown(results, machine, a, llama_version):
     lines += [f"seek vs llama.cpp (llama-cpp-python {llama_version}, {omp}), {a.threads} threads, {a.rounds} alternating "
               f"rounds, tok/s median (min-max); throughput in brackets as a fraction of the machine limit "
               f"(prefill: FMA peak, decode: read bandwidth).", "",
+              "Paired: decode GB/s of each round over the mean of the read probes taken just before and just after "
+              "that round, median of the rounds (min-max).", "",
               "| model | types | test | seek tok/s | llama.cpp tok/s | seek / llama.cpp | seek throughput | "
-              "llama.cpp throughput |",
-              "|---|---|---|---:|---:|---:|---:|---:|"]
+              "llama.cpp throughput | seek paired | llama.cpp paired |",
+              "|---|---|---|---:|---:|---:|---:|---:|---:|---:|"]
     for r in results:
         for t in r["tests"]:
             s, l = t["seek"], t["llama_cpp"]
             lines.append(
                 f"| {Path(r['model']).name} | {r['types']} | {t['test']} | {s['median']:.2f} ({s['min']:.2f}-"
                 f"{s['max']:.2f}) | {l['median']:.2f} ({l['min']:.2f}-{l['max']:.2f}) | **{t['ratio']:.2f}x** | "
-                f"{fmt_limit(t['test'], s['median'], r, machine)} | {fmt_limit(t['test'], l['median'], r, machine)} |")
+                f"{fmt_limit(t['test'], s['median'], r, machine)} | {fmt_limit(t['test'], l['median'], r, machine)} | "
+                f"{fmt_paired(t, 'seek')} | {fmt_paired(t, 'llama_cpp')} |")
     return "\n".join(lines) + "\n"
 
 
