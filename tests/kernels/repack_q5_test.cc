@@ -132,7 +132,8 @@ TEST(RepackedQ5, ExtremeQuantsStayExact) {
       const int64_t nt = 4;
       const std::vector<float> x(size_t(n_in * nt), 0.5f * sign);  // a.d = 0.5 / 127, qs = +-127, a.s = +-16
       const double ad = 0.5 / 127.0, as = double(0.5f / 127.0f) * 32 * 127 * sign;
-      const double dd = FP16ToF32(F32ToFP16(d)), c = t == DType::kQ5_0 ? -16.0 * dd : double(FP16ToF32(F32ToFP16(m)));
+      const double dd = FP16ToF32(F32ToFP16(d));
+      const double c = t == DType::kQ5_0 ? -16.0 * dd : double(FP16ToF32(F32ToFP16(m)));
       const double want = double(n_in / 32) * (dd * ad * 32 * 31 * 127 * sign + c * as);
       std::vector<float> ref(size_t(n_out * nt));
       MatMulInterleaved8(*FindGroupKernelsRef(t), p.inter, x.data(), ref.data(), nt, nullptr);
@@ -158,7 +159,8 @@ TEST(RepackedQ5, MatMulManyExpertsMatchReference) {
   const int64_t n_in = 1408, n_out = 60, n_jobs = 6;
   for (DType t : kQ5Types) {
     std::vector<Packed> experts;
-    for (int64_t e = 0; e < n_jobs; ++e) experts.push_back(Repack(t, n_in, n_out, RandomQ5(t, n_in, n_out, uint32_t(e + 1))));
+    for (int64_t e = 0; e < n_jobs; ++e)
+      experts.push_back(Repack(t, n_in, n_out, RandomQ5(t, n_in, n_out, uint32_t(e + 1))));
     for (int64_t n_tokens : {1, 3, 9}) {
       std::vector<std::vector<float>> xs, want, got;
       for (int64_t e = 0; e < n_jobs; ++e) {

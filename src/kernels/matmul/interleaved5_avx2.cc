@@ -51,13 +51,15 @@ void DotGroupQ5(const uint8_t* group, const uint8_t* act, size_t act_stride, int
 #pragma GCC unroll 4
     for (int k = 0; k < 4; ++k) {
       const __m256i v = Load256(blk.qs + 32 * k);
-      const __m256i lo = _mm256_or_si256(_mm256_and_si256(v, low4), _mm256_and_si256(_mm256_slli_epi16(qh, 4 - k), bit4));
+      const __m256i lo = _mm256_or_si256(_mm256_and_si256(v, low4),
+                                         _mm256_and_si256(_mm256_slli_epi16(qh, 4 - k), bit4));
       const __m256i hi = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(v, 4), low4),
                                          _mm256_and_si256(_mm256_srli_epi16(qh, k), bit4));
 #pragma GCC unroll 4
       for (int t = 0; t < NT; ++t) {
         const ActQ8x32& a = ActBlock(act, act_stride, t, b);
-        const __m256i p = _mm256_add_epi16(_mm256_maddubs_epi16(lo, Step(a, k)), _mm256_maddubs_epi16(hi, Step(a, k + 4)));
+        const __m256i p =
+            _mm256_add_epi16(_mm256_maddubs_epi16(lo, Step(a, k)), _mm256_maddubs_epi16(hi, Step(a, k + 4)));
         // Half k / 2 of the block: 4 steps in int16 (bound above), then to int32.
         if (k % 2 == 0) {
           s16[t] = p;

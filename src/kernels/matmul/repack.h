@@ -1,8 +1,9 @@
 // Repacked weight layouts for register-blocked micro-kernels, made once after loading (model/weights.cc calls
 // RepackWeight for every 2-D matmul weight the active kernel table wants repacked; SEEK_REPACK=0 disables it).
 //
-// WeightLayout::kInterleaved8 (Q4_0, Q4_1, Q5_0, Q5_1, Q8_0; Q4_K, Q6_K below): rows are taken 8 at a time ("groups"); a group stores, for
-// each 32-value block b of its rows, one interleaved block holding the 8 rows' block b:
+// WeightLayout::kInterleaved8 (Q4_0, Q4_1, Q5_0, Q5_1, Q8_0; Q4_K, Q6_K below): rows are taken 8 at a time
+// ("groups"); a group stores, for each 32-value block b of its rows, one interleaved block holding the 8 rows'
+// block b:
 //
 //   group g = rows 8g .. 8g+7:  [n_in / 32] x BlockQ4_0x8 / BlockQ4_1x8 / BlockQ5_0x8 / BlockQ5_1x8 /
 //                               BlockQ8_0x8   (contiguous)
