@@ -200,7 +200,7 @@ int RegisterAll() {
         ->UseRealTime();
   }
   if (const KernelTable* avx2 = FindKernels("avx2")) {
-    for (DType t : {DType::kQ4_0, DType::kQ8_0}) {  // (Q4_K needs n_in % 256 == 0: not 1408)
+    for (DType t : {DType::kQ4_0, DType::kQ5_0, DType::kQ8_0}) {  // (Q4_K needs n_in % 256 == 0: not 1408)
       for (int64_t n : {1, 24}) {  // decode; a prefill's ~24 tokens per chosen expert (256 tokens x 6 / 64)
         for (int threads : {1, 2}) {
           for (bool many : {false, true}) {
@@ -216,7 +216,9 @@ int RegisterAll() {
   }
   const DType types[] = {DType::kF32,  DType::kF16,  DType::kBF16, DType::kQ8_0, DType::kQ4_0, DType::kQ4_1,
                          DType::kQ5_0, DType::kQ5_1, DType::kQ4_K, DType::kQ5_K, DType::kQ6_K};
-  const int64_t shapes[][2] = {{2048, 2048}, {2048, 5632}, {5632, 2048}};
+  // (+ 1408x2048: a DeepSeek-V2-Lite routed expert's down matrix, Q5_0 in llama.cpp's Q4_K_M files; for the
+  // legacy types and the avx2 tables only.)
+  const int64_t shapes[][2] = {{2048, 2048}, {2048, 5632}, {5632, 2048}, {1408, 2048}};
   for (const char* isa_name : {"avx2-repack", "avx2", "scalar"}) {
     const std::string isa = isa_name;
     const bool repack = isa == "avx2-repack";
@@ -224,6 +226,7 @@ int RegisterAll() {
     if (!table) continue;
     for (DType t : types) {
       for (const auto& s : shapes) {
+        if (s[0] == 1408 && (isa == "scalar" || Traits(t).block_size != 32 || !Traits(t).quantized)) continue;
         for (int64_t n_tokens : {int64_t(1), int64_t(2), int64_t(4), int64_t(8), kPrefillTokens}) {
           for (int threads : {1, 2}) {
             const std::string name = (n_tokens == 1 ? "gemv/" : n_tokens <= 8 ? "gemv" + std::to_string(n_tokens) + "/"

@@ -17,7 +17,7 @@ constexpr int kMaxDims = 4;
 // kernels/matmul/repack.h; only MatMul and DequantizeWeightRow (kernels/matmul/repack.h) read them.
 enum class WeightLayout : uint8_t {
   kRows = 0,
-  kInterleaved8 = 1,  // 8 rows interleaved per 32-value block (Q4_0, Q4_1, Q8_0): kernels/matmul/repack.h
+  kInterleaved8 = 1,  // 8 rows interleaved per block (Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, Q4_K, Q6_K): matmul/repack.h
 };
 
 struct TensorView {

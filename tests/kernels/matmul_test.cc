@@ -247,7 +247,7 @@ TEST(MatMulKernels, BatchAndThreadInvariant) {
 // ---- repacked layouts (kernels/matmul/repack.h) ----
 
 const TypeCase kRepackTypes[] = {{DType::kQ4_0, 32}, {DType::kQ4_1, 32}, {DType::kQ8_0, 32}, {DType::kQ4_K, 256},
-                                 {DType::kQ6_K, 256}};
+                                 {DType::kQ6_K, 256}, {DType::kQ5_0, 32}, {DType::kQ5_1, 32}};
 
 // Every table computes a repacked weight (the scalar table through the scalar twins) within the same budget
 // as the row kernels; n_out not a multiple of 8 (padded last group), n_tokens 1..9 and larger.
@@ -345,7 +345,7 @@ TEST(RepackedMatMul, Avx2MatchesScalarTwinAndInvariant) {
 TEST(RepackedMatMul, TablesChooseLayouts) {
   EXPECT_EQ(PreferredLayout(ScalarKernels(), DType::kQ4_0, 256, 64), WeightLayout::kRows);
   if (const KernelTable* t = FindKernels("avx2")) {
-    for (DType type : {DType::kQ4_0, DType::kQ4_1, DType::kQ8_0, DType::kQ4_K})
+    for (DType type : {DType::kQ4_0, DType::kQ4_1, DType::kQ5_0, DType::kQ5_1, DType::kQ8_0, DType::kQ4_K})
       EXPECT_EQ(PreferredLayout(*t, type, 256, 64), WeightLayout::kInterleaved8) << DTypeName(type);
     EXPECT_EQ(PreferredLayout(*t, DType::kQ6_K, 256, 64), WeightLayout::kRows);  // measured slower
     EXPECT_EQ(PreferredLayout(*t, DType::kF16, 256, 64), WeightLayout::kRows);

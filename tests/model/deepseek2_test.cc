@@ -11,6 +11,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -589,6 +590,75 @@ TEST(DeepSeek2Files, RepackedPerHeadMatricesGiveTheSameLogits) {
     }
     std::filesystem::remove(q8);
   }
+}
+
+// Q5_0 weights (llama.cpp's fallback for ffn_down_exps when n_ff_exp % 256 != 0 in its K-quant mixes) are
+// repacked too, routed experts included (kernels/matmul/repack.h, BlockQ5_0x8). A pure Q5_0 copy of ds2_lite
+// computes the same with repacked weights as in rows, up to the kernels' fp32 summation order; a wrong bit-4
+// plane or a wrong expert slice would not.
+//  - Every MoE block (routed + shared experts through MatMulMany) on random inputs: the router is F32, so both
+//    route alike and only the expert multiplies differ.
+//  - The model's logits over the first 16 prompt tokens. Not all 64: the two summation orders differ by ~1e-6,
+//    and on this tiny random model that was enough to flip a near-tied expert choice at token 20 (naive MLA;
+//    Q4_0 copies do it too), after which the two runs legitimately diverge.
+TEST(DeepSeek2Files, RepackedQ5_0ExpertsGiveTheSameResults) {
+  if (PreferredLayout(ActiveKernels(), DType::kQ5_0, 32, 8) == WeightLayout::kRows)
+    GTEST_SKIP() << "the " << ActiveKernels().name << " kernels do not repack Q5_0";
+  const Ref r = LoadRef("ds2_lite");
+  const std::string q5 = ::testing::TempDir() + "/seek_ds2_repack_ds2_lite-q5_0.gguf";
+  QuantScheme scheme = *ParseQuantScheme("q5_0");
+  scheme.pure = true;
+  QuantizeModel(r.dir + "/ds2_lite-bf16.gguf", q5, scheme, QuantizeOptions{});
+  const char* experts_env = std::getenv("SEEK_REPACK_EXPERTS");
+  const std::string saved = experts_env ? experts_env : "";
+  setenv("SEEK_REPACK_EXPERTS", "1", 1);
+  setenv("SEEK_REPACK", "0", 1);
+  auto rows = Model::Load(q5);
+  unsetenv("SEEK_REPACK");
+  auto packed = Model::Load(q5);
+  if (experts_env) {
+    setenv("SEEK_REPACK_EXPERTS", saved.c_str(), 1);
+  } else {
+    unsetenv("SEEK_REPACK_EXPERTS");
+  }
+  const ModelConfig& c = packed->config();
+  const int64_t n_embd = c.n_embd;
+  ThreadPool pool(2);
+  int n_moe = 0;
+  for (size_t il = 0; il < packed->weights().layers.size(); ++il) {
+    const LayerWeights& lp = packed->weights().layers[il];
+    const LayerWeights& lr = rows->weights().layers[il];
+    if (lp.ffn_down_exp.empty()) continue;
+    ++n_moe;
+    for (size_t e = 0; e < lp.ffn_down_exp.size(); ++e) {
+      ASSERT_EQ(lp.ffn_down_exp[e].type, DType::kQ5_0);
+      EXPECT_EQ(lp.ffn_down_exp[e].layout, WeightLayout::kInterleaved8) << "layer " << il << " expert " << e;
+      EXPECT_EQ(lr.ffn_down_exp[e].layout, WeightLayout::kRows);
+    }
+    for (int32_t n_tokens : {1, 7}) {
+      std::vector<float> xn(size_t(n_tokens * n_embd)), a(xn.size()), b(xn.size());
+      for (size_t i = 0; i < xn.size(); ++i) xn[i] = std::sin(0.37f * float(i) + float(il));
+      MoeFeedForward(c, lr, xn.data(), n_tokens, a.data(), &pool);
+      MoeFeedForward(c, lp, xn.data(), n_tokens, b.data(), &pool);
+      double amax = 0;
+      for (float v : a) amax = std::max(amax, double(std::fabs(v)));
+      EXPECT_GT(amax, 0.0);
+      EXPECT_LE(MaxAbsDiff(a, b), 1e-5 * amax) << "layer " << il << " n_tokens " << n_tokens;
+    }
+  }
+  EXPECT_GT(n_moe, 0);
+  const std::span<const int32_t> ids(r.ids.data(), 16);
+  for (MlaForm form : {MlaForm::kNaive, MlaForm::kAbsorbed}) {
+    Context a(*rows, 128, nullptr, KvType::kF32), b(*packed, 128, nullptr, KvType::kF32);
+    a.set_mla_form(form);
+    b.set_mla_form(form);
+    const auto la = a.Eval(ids, true);
+    const auto lb = b.Eval(ids, true);
+    const double d = MaxAbsDiff(la, lb);
+    std::cout << "[accuracy] ds2_lite q5_0, repacked vs rows (16 tokens): max|d| " << d << "\n";
+    EXPECT_LE(d, 1e-4 * r.range);
+  }
+  std::filesystem::remove(q5);
 }
 
 }  // namespace

@@ -24,8 +24,11 @@ const RowKernelSet* FindLegacyRowKernels(DType t);
 const RowKernelSet* FindKQuantRowKernels(DType t);
 // Row kernels for F32, F16, BF16 (float_avx2.cc); null for other types.
 const RowKernelSet* FindFloatRowKernels(DType t);
-// Group kernels over WeightLayout::kInterleaved8 for Q4_0, Q4_1, Q8_0 (interleaved_avx2.cc); null otherwise.
+// Group kernels over WeightLayout::kInterleaved8 for Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, Q4_K, Q6_K
+// (interleaved_avx2.cc); null otherwise.
 const GroupKernelSet* FindGroupKernels(DType t);
+// The Q5_0 / Q5_1 ones (interleaved5_avx2.cc, reached through FindGroupKernels); null for other types.
+const GroupKernelSet* FindQ5GroupKernels(DType t);
 
 // AVX2 twins of QuantizeActQ8x32Ref / QuantizeActQ8KRef (bit-identical results); out is ActQ8x32* /
 // BlockQ8_K*.

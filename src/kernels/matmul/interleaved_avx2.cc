@@ -362,6 +362,7 @@ const GroupKernelSet* FindGroupKernels(DType t) {
     case DType::kQ8_0: return &kQ8_0;
     case DType::kQ4_K: return &kQ4_K;
     case DType::kQ6_K: return &kQ6_K;
+    case DType::kQ5_0: case DType::kQ5_1: return FindQ5GroupKernels(t);
     default: return nullptr;
   }
 }

@@ -47,6 +47,64 @@ struct Q4_1Layout {
   }
 };
 
+// Q5's bit 4 of every value: the row block's qh (bit v of the little-endian uint32 = value v) to and from the
+// interleaved plane (repack.h: bit j of plane[4 r + i] = value 4 j + i, bit 4 + j = value 16 + 4 j + i).
+void PutQ5High(const uint8_t* src_qh, int r, uint8_t* plane) {
+  uint32_t bits;
+  std::memcpy(&bits, src_qh, 4);
+  for (int i = 0; i < 4; ++i) {
+    uint8_t byte = 0;
+    for (int j = 0; j < 4; ++j) {
+      byte |= uint8_t(((bits >> (4 * j + i)) & 1) << j);
+      byte |= uint8_t(((bits >> (16 + 4 * j + i)) & 1) << (4 + j));
+    }
+    plane[4 * r + i] = byte;
+  }
+}
+void GetQ5High(const uint8_t* plane, int r, uint8_t* src_qh) {
+  uint32_t bits = 0;
+  for (int i = 0; i < 4; ++i) {
+    const uint32_t byte = plane[4 * r + i];
+    for (int j = 0; j < 4; ++j) {
+      bits |= ((byte >> j) & 1) << (4 * j + i);
+      bits |= ((byte >> (4 + j)) & 1) << (16 + 4 * j + i);
+    }
+  }
+  std::memcpy(src_qh, &bits, 4);
+}
+
+struct Q5_0Layout {
+  using Src = BlockQ5_0;
+  using Dst = BlockQ5_0x8;
+  static void Put(const Src& s, int r, Dst& d) {
+    d.d[r] = s.d;
+    PutQ5High(s.qh, r, d.qh);
+    for (int k = 0; k < 4; ++k) std::memcpy(d.qs + 32 * k + 4 * r, s.qs + 4 * k, 4);
+  }
+  static void Get(const Dst& d, int r, Src& s) {
+    s.d = d.d[r];
+    GetQ5High(d.qh, r, s.qh);
+    for (int k = 0; k < 4; ++k) std::memcpy(s.qs + 4 * k, d.qs + 32 * k + 4 * r, 4);
+  }
+};
+
+struct Q5_1Layout {
+  using Src = BlockQ5_1;
+  using Dst = BlockQ5_1x8;
+  static void Put(const Src& s, int r, Dst& d) {
+    d.d[r] = s.d;
+    d.m[r] = s.m;
+    PutQ5High(s.qh, r, d.qh);
+    for (int k = 0; k < 4; ++k) std::memcpy(d.qs + 32 * k + 4 * r, s.qs + 4 * k, 4);
+  }
+  static void Get(const Dst& d, int r, Src& s) {
+    s.d = d.d[r];
+    s.m = d.m[r];
+    GetQ5High(d.qh, r, s.qh);
+    for (int k = 0; k < 4; ++k) std::memcpy(s.qs + 4 * k, d.qs + 32 * k + 4 * r, 4);
+  }
+};
+
 struct Q8_0Layout {
   using Src = BlockQ8_0;
   using Dst = BlockQ8_0x8;
@@ -169,6 +227,8 @@ size_t GroupBlockBytes(DType t) {
   switch (t) {
     case DType::kQ4_0: return sizeof(BlockQ4_0x8);
     case DType::kQ4_1: return sizeof(BlockQ4_1x8);
+    case DType::kQ5_0: return sizeof(BlockQ5_0x8);
+    case DType::kQ5_1: return sizeof(BlockQ5_1x8);
     case DType::kQ8_0: return sizeof(BlockQ8_0x8);
     case DType::kQ4_K: return sizeof(BlockQ4_Kx8);
     case DType::kQ6_K: return sizeof(BlockQ6_Kx8);
@@ -185,6 +245,11 @@ inline int Q4Value(const uint8_t* qs, int r, int j) {
   return j < 16 ? (byte & 0x0F) : (byte >> 4);
 }
 inline int Q8Value(const int8_t* qs, int r, int j) { return qs[32 * (j / 4) + 4 * r + j % 4]; }
+// Value j (0..31) of row r in a Q5 interleaved block: the nibble, and bit 4 from the qh plane.
+inline int Q5Value(const uint8_t* qh, const uint8_t* qs, int r, int j) {
+  const int bit = 4 * (j / 16) + (j % 16) / 4;
+  return Q4Value(qs, r, j) | (((qh[4 * r + j % 4] >> bit) & 1) << 4);
+}
 
 template <class Dst, int NT>
 void DotGroupRef(const uint8_t* group, const uint8_t* act, size_t act_stride, int64_t n_blocks, float* out) {
@@ -199,6 +264,8 @@ void DotGroupRef(const uint8_t* group, const uint8_t* act, size_t act_stride, in
         for (int j = 0; j < 32; ++j) {
           if constexpr (std::is_same_v<Dst, BlockQ8_0x8>) {
             isum += Q8Value(blk.qs, r, j) * a[b].qs[j];
+          } else if constexpr (std::is_same_v<Dst, BlockQ5_0x8> || std::is_same_v<Dst, BlockQ5_1x8>) {
+            isum += Q5Value(blk.qh, blk.qs, r, j) * a[b].qs[j];
           } else {
             isum += Q4Value(blk.qs, r, j) * a[b].qs[j];
           }
@@ -206,7 +273,9 @@ void DotGroupRef(const uint8_t* group, const uint8_t* act, size_t act_stride, in
         const float d = FP16ToF32(blk.d[r]);
         acc[r] = std::fma(float(isum), d * a[b].d, acc[r]);
         if constexpr (std::is_same_v<Dst, BlockQ4_0x8>) acc[r] = std::fma(-8.0f * d, a[b].s, acc[r]);
-        if constexpr (std::is_same_v<Dst, BlockQ4_1x8>) acc[r] = std::fma(FP16ToF32(blk.m[r]), a[b].s, acc[r]);
+        if constexpr (std::is_same_v<Dst, BlockQ5_0x8>) acc[r] = std::fma(-16.0f * d, a[b].s, acc[r]);
+        if constexpr (std::is_same_v<Dst, BlockQ4_1x8> || std::is_same_v<Dst, BlockQ5_1x8>)
+          acc[r] = std::fma(FP16ToF32(blk.m[r]), a[b].s, acc[r]);
       }
     }
     for (int r = 0; r < kInterleave; ++r) out[t * kInterleave + r] = acc[r];
@@ -313,6 +382,8 @@ void RepackWeight(const MatMulWeight& src, WeightLayout layout, void* dst, Threa
     switch (src.type) {
       case DType::kQ4_0: RepackGroups<Q4_0Layout>(src, out, b, e); break;
       case DType::kQ4_1: RepackGroups<Q4_1Layout>(src, out, b, e); break;
+      case DType::kQ5_0: RepackGroups<Q5_0Layout>(src, out, b, e); break;
+      case DType::kQ5_1: RepackGroups<Q5_1Layout>(src, out, b, e); break;
       case DType::kQ8_0: RepackGroups<Q8_0Layout>(src, out, b, e); break;
       case DType::kQ4_K: RepackGroups<Q4_KLayout>(src, out, b, e); break;
       case DType::kQ6_K: RepackGroups<Q6_KLayout>(src, out, b, e); break;
@@ -330,6 +401,8 @@ void DequantizeWeightRow(const MatMulWeight& w, int64_t row, float* out) {
   switch (w.type) {
     case DType::kQ4_0: return UnpackRow<Q4_0Layout>(w, row, out);
     case DType::kQ4_1: return UnpackRow<Q4_1Layout>(w, row, out);
+    case DType::kQ5_0: return UnpackRow<Q5_0Layout>(w, row, out);
+    case DType::kQ5_1: return UnpackRow<Q5_1Layout>(w, row, out);
     case DType::kQ8_0: return UnpackRow<Q8_0Layout>(w, row, out);
     case DType::kQ4_K: return UnpackRow<Q4_KLayout>(w, row, out);
     case DType::kQ6_K: return UnpackRow<Q6_KLayout>(w, row, out);
@@ -347,6 +420,7 @@ void DequantizeWeightRow(const TensorView& w, int64_t row, float* out) {
 
 const GroupKernelSet* FindGroupKernelsRef(DType t) {
   static const GroupKernelSet kQ4_0 = MakeRefSet<BlockQ4_0x8>(), kQ4_1 = MakeRefSet<BlockQ4_1x8>(),
+                              kQ5_0 = MakeRefSet<BlockQ5_0x8>(), kQ5_1 = MakeRefSet<BlockQ5_1x8>(),
                               kQ8_0 = MakeRefSet<BlockQ8_0x8>();
   static const GroupKernelSet kQ4_K = {
       ActKind::kQ8K, QuantizeActQ8KRefFn,
@@ -357,6 +431,8 @@ const GroupKernelSet* FindGroupKernelsRef(DType t) {
   switch (t) {
     case DType::kQ4_0: return &kQ4_0;
     case DType::kQ4_1: return &kQ4_1;
+    case DType::kQ5_0: return &kQ5_0;
+    case DType::kQ5_1: return &kQ5_1;
     case DType::kQ8_0: return &kQ8_0;
     case DType::kQ4_K: return &kQ4_K;
     case DType::kQ6_K: return &kQ6_K;

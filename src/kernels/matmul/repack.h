@@ -1,10 +1,12 @@
 // Repacked weight layouts for register-blocked micro-kernels, made once after loading (model/weights.cc calls
 // RepackWeight for every 2-D matmul weight the active kernel table wants repacked; SEEK_REPACK=0 disables it).
 //
-// WeightLayout::kInterleaved8 (Q4_0, Q4_1, Q8_0): rows are taken 8 at a time ("groups"); a group stores, for
-// each 32-value block b of its rows, one interleaved block holding the 8 rows' block b:
+// WeightLayout::kInterleaved8 (Q4_0, Q4_1, Q5_0, Q5_1, Q8_0; Q4_K, Q6_K below): rows are taken 8 at a time
+// ("groups"); a group stores, for each 32-value block b of its rows, one interleaved block holding the 8 rows'
+// block b:
 //
-//   group g = rows 8g .. 8g+7:  [n_in / 32] x BlockQ4_0x8 / BlockQ4_1x8 / BlockQ8_0x8   (contiguous)
+//   group g = rows 8g .. 8g+7:  [n_in / 32] x BlockQ4_0x8 / BlockQ4_1x8 / BlockQ5_0x8 / BlockQ5_1x8 /
+//                               BlockQ8_0x8   (contiguous)
 //   groups one after another; the last group is padded with zero rows (scale 0) when n_out % 8 != 0.
 //
 // Inside a block, "step" s (0..7) means the 4 values 4s .. 4s+3 of the 32. A step's 32 bytes hold 4 values of
@@ -54,6 +56,31 @@ struct BlockQ8_0x8 {
   int8_t qs[256];
 };
 static_assert(sizeof(BlockQ8_0x8) == 272);
+
+// Q5_0 / Q5_1 (kInterleaved8): the low 4 bits of every value exactly as Q4_x8's qs (vector k: low nibbles =
+// step k, high nibbles = step k + 4), plus a 32-byte plane qh of the 8 rows' bit 4, arranged so that the bits
+// of vector k's two steps sit in the same bytes as their nibbles:
+//   bit j (j = 0..3) of qh[4 r + i]     = bit 4 of row r's value 4 j + i        (step j)
+//   bit 4 + j of qh[4 r + i]            = bit 4 of row r's value 16 + 4 j + i   (step j + 4)
+// so for vector k the high bits of step k are (qh << (4 - k)) & 0x10 and those of step k + 4 are
+// (qh >> k) & 0x10 per byte, with 16-bit shifts by 0..4: bit 4 of each byte comes from bit k or 4 + k of the
+// same byte, nothing crosses a byte into bit 4. Values q = 0..31 (unsigned, as in the row blocks):
+//   Q5_0: acc_r = fma(isum_r, d_r * a.d, acc_r); acc_r = fma(-16 d_r, a.s, acc_r)   (w = d (q - 16))
+//   Q5_1: acc_r = fma(isum_r, d_r * a.d, acc_r); acc_r = fma(m_r, a.s, acc_r)       (w = d q + m)
+struct BlockQ5_0x8 {
+  uint16_t d[8];
+  uint8_t qh[32];    // bit 4 of the values, see above
+  uint8_t qs[128];   // low 4 bits, as BlockQ4_0x8
+};
+static_assert(sizeof(BlockQ5_0x8) == 176);
+
+struct BlockQ5_1x8 {
+  uint16_t d[8];
+  uint16_t m[8];
+  uint8_t qh[32];
+  uint8_t qs[128];
+};
+static_assert(sizeof(BlockQ5_1x8) == 192);
 
 // Q4_K (256-value super-blocks; kInterleaved8 too): the 8 rows' super-block b, with the 6-bit scales and mins
 // unpacked to bytes so a kernel expands them with one shuffle:
