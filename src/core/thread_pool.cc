@@ -47,8 +47,8 @@ int ThreadPool::HardwareThreads() { return std::max(1u, std::thread::hardware_co
 
 namespace {
 
-constexpr int kGenShift = 32, kCountShift = 16;
-constexpr uint64_t kChunkMask = 0xFFFF;
+constexpr int kGenShift = 32;
+constexpr uint64_t kNextMask = 0xFFFFFFFF;
 
 uint32_t GenOf(uint64_t w) { return uint32_t(w >> kGenShift); }
 
@@ -57,25 +57,29 @@ uint32_t GenOf(uint64_t w) { return uint32_t(w >> kGenShift); }
 void ThreadPool::ParallelFor(int64_t n, const std::function<void(int64_t, int64_t, int)>& fn, int64_t grain) {
   if (n <= 0) return;
   grain = std::max<int64_t>(1, grain);
+  if ((n + grain - 1) / grain > int64_t(kNextMask)) grain = (n + int64_t(kNextMask) - 1) / int64_t(kNextMask);
   const int64_t blocks = (n + grain - 1) / grain;
   const int used = static_cast<int>(std::min<int64_t>(n_threads_, blocks));
   if (used <= 1) {
     fn(0, n, 0);
     return;
   }
-  // Contiguous chunks of whole grains, kChunksPerThread per thread (at most 2^16 - 1 chunks).
-  const int64_t target = std::min<int64_t>({blocks, int64_t(used) * kChunksPerThread, int64_t(kChunkMask)});
-  const int64_t chunk = ((blocks + target - 1) / target) * grain;
-  const int64_t n_chunks = (n + chunk - 1) / chunk;
+  // Seal the previous generation first: a worker still holding its word (all of whose grains are taken) could
+  // otherwise read the new n_grains_ below, see grains left, and claim them from the old word before the new
+  // one is stored. The seal is a generation with every grain taken, so such a compare-exchange fails; the
+  // release store of n_grains_ and the acquire load in RunChunks order the seal before any reader of the new
+  // count.
+  ++generation_;
+  work_.store((uint64_t(generation_) << kGenShift) | kNextMask, std::memory_order_seq_cst);
   fn_ = &fn;
   n_ = n;
-  chunk_ = chunk;
+  grain_ = grain;
+  n_grains_.store(blocks, std::memory_order_release);
   done_.store(0, std::memory_order_relaxed);
   ++generation_;
   // seq_cst pairs with the sleeper's seq_cst increment of sleepers_ (see WorkerLoop): either we see the
   // sleeper and notify it under the mutex, or it sees the new generation before it waits.
-  work_.store((uint64_t(generation_) << kGenShift) | (uint64_t(n_chunks) << kCountShift),
-              std::memory_order_seq_cst);
+  work_.store(uint64_t(generation_) << kGenShift, std::memory_order_seq_cst);
   if (sleepers_.load(std::memory_order_seq_cst) > 0) {
     { std::lock_guard<std::mutex> lock(mu_); }
     wake_cv_.notify_all();
@@ -83,7 +87,7 @@ void ThreadPool::ParallelFor(int64_t n, const std::function<void(int64_t, int64_
   RunChunks(generation_, 0);
   // All chunks are claimed; wait for the ones other threads are still running. Yield when one of them has
   // been descheduled, so it can get a core.
-  for (int spins = 0; done_.load(std::memory_order_acquire) != n_chunks; ++spins) {
+  for (int spins = 0; done_.load(std::memory_order_acquire) != blocks; ++spins) {
     if (spins < 2000) {
       CpuRelax();
     } else {
@@ -93,17 +97,27 @@ void ThreadPool::ParallelFor(int64_t n, const std::function<void(int64_t, int64_
   fn_ = nullptr;
 }
 
+int64_t ThreadPool::ClaimSize(int64_t next) const {
+  return std::max<int64_t>(1, (n_grains_.load(std::memory_order_acquire) - next) / (2 * int64_t(n_threads_)));
+}
+
 void ThreadPool::RunChunks(uint32_t gen, int index) {
   uint64_t w = work_.load(std::memory_order_acquire);
   for (;;) {
     if (GenOf(w) != gen) return;
-    const uint64_t next = w & kChunkMask, count = (w >> kCountShift) & kChunkMask;
-    if (next >= count) return;
-    if (!work_.compare_exchange_weak(w, w + 1, std::memory_order_acq_rel, std::memory_order_acquire)) continue;
-    // Chunk `next` of this generation is ours; fn_/n_/chunk_ stay valid until we report it done.
-    const int64_t begin = int64_t(next) * chunk_;
-    (*fn_)(begin, std::min(n_, begin + chunk_), index);
-    done_.fetch_add(1, std::memory_order_acq_rel);
+    // n_grains_ may already belong to a newer generation when we read it (we may hold a stale w); the word was
+    // sealed before it was written (ParallelFor), so the compare-exchange below then fails. When it succeeds,
+    // the value was this generation's.
+    const int64_t total = n_grains_.load(std::memory_order_acquire);
+    const int64_t next = int64_t(w & kNextMask);
+    if (next >= total) return;
+    const int64_t take = std::min(ClaimSize(next), total - next);
+    if (!work_.compare_exchange_weak(w, w + uint64_t(take), std::memory_order_acq_rel, std::memory_order_acquire))
+      continue;
+    // Grains [next, next + take) of this generation are ours; fn_/n_/grain_ stay valid until we report them done.
+    const int64_t begin = next * grain_;
+    (*fn_)(begin, std::min(n_, (next + take) * grain_), index);
+    done_.fetch_add(take, std::memory_order_acq_rel);
     w = work_.load(std::memory_order_acquire);
   }
 }

@@ -1,9 +1,12 @@
 // A persistent pool of worker threads; the calling thread works too, so a pool of N threads starts N-1
 // workers. No OpenMP.
 //
-// ParallelFor splits [0, n) into contiguous, grain-aligned chunks (kChunksPerThread per thread) that the
-// threads claim from an atomic counter. Normally each thread takes its share of neighbouring chunks; when a
-// thread is late (descheduled on a busy machine), the others take its chunks instead of waiting for it.
+// ParallelFor hands out [0, n) in contiguous, grain-aligned chunks that the threads claim from one atomic
+// counter, largest first ("guided" scheduling): each claim takes 1/(2 * threads) of what is left, at least
+// one grain. The first claims are large (few claims, long runs of contiguous memory for the prefetchers) and
+// the last ones one grain, so threads that run at different speeds (a descheduled thread on a busy machine,
+// or one core getting less of the shared memory bandwidth) still finish within about a grain of each other.
+// With fixed chunks (2 per thread), one thread waited for the other ~10% of a decode step.
 //
 // Cheap hand-off: decode calls ParallelFor ~150+ times per token, so a mutex + condition variable round trip
 // (tens of microseconds) per call would dominate. Instead, workers spin on an atomic word (generation and
@@ -40,26 +43,31 @@ class ThreadPool {
 
   // How long an idle worker spins before it sleeps.
   static constexpr int64_t kSpinMicros = 300;
-  static constexpr int kChunksPerThread = 2;
+  // Callers that cut their own work into pieces of equal cost (MatMulMany) make this many per thread, so the
+  // guided claims can still balance them.
+  static constexpr int kChunksPerThread = 16;
 
  private:
   void WorkerLoop(int index);
   // Claims and runs chunks of generation `gen` until none are left (or a newer generation started).
   void RunChunks(uint32_t gen, int index);
+  // Grains of the next claim when `next` of n_grains_ grains are taken.
+  int64_t ClaimSize(int64_t next) const;
 
   int n_threads_;
   std::vector<std::thread> workers_;
-  // generation (bits 32..63) | chunk count (16..31) | next unclaimed chunk (0..15). Stored (release) after
-  // fn_/n_/chunk_ are set; a successful claim (compare-exchange) of a chunk of the current generation makes
-  // them visible, and they stay valid until every chunk is done (the caller waits for that).
+  // generation (bits 32..63) | next unclaimed grain (0..31). Stored (release) after fn_/n_/grain_/n_grains_
+  // are set; a successful claim (compare-exchange) of grains of the current generation makes them visible, and
+  // they stay valid until every grain is done (the caller waits for that).
   alignas(64) std::atomic<uint64_t> work_{0};
-  alignas(64) std::atomic<int64_t> done_{0};  // chunks finished in the current generation
+  alignas(64) std::atomic<int64_t> done_{0};  // grains finished in the current generation
   alignas(64) std::atomic<int> sleepers_{0};  // workers blocked on wake_cv_
   std::atomic<bool> stop_{false};
   std::mutex mu_;
   std::condition_variable wake_cv_;
   const std::function<void(int64_t, int64_t, int)>* fn_ = nullptr;
-  int64_t n_ = 0, chunk_ = 0;
+  int64_t n_ = 0, grain_ = 1;
+  std::atomic<int64_t> n_grains_{0};  // atomic: a worker holding a stale generation may read it (RunChunks)
   uint32_t generation_ = 0;  // caller-side copy of the current generation
 };
 

@@ -7,9 +7,11 @@
 #include "kernels/matmul/many.h"
 #include "kernels/matmul/repack.h"
 #include "kernels/matmul/tiled.h"
+#include "kernels/ops/activation.h"
 #include "kernels/quant/quant.h"
 #include "kernels/ref/attention.h"
 #include "kernels/ref/matmul.h"
+#include "kernels/ref/ops.h"
 
 namespace seek {
 
@@ -43,7 +45,7 @@ void MatMulManyScalar(std::span<const MatMulJob> jobs, ThreadPool* pool) {
   MatMulManyDriver(ChooseScalar, jobs, pool);
 }
 
-const KernelTable kScalar = {"scalar", MatMulScalar, nullptr, &kAttentionKernelsRef, MatMulManyScalar};
+const KernelTable kScalar = {"scalar", MatMulScalar, nullptr, &kAttentionKernelsRef, MatMulManyScalar, SwiGLU};
 
 #if defined(__x86_64__)
 const RowKernelSet* FindAvx2RowKernels(DType t) {
@@ -97,7 +99,8 @@ WeightLayout RepackLayoutAvx2(DType type, int64_t n_in, int64_t n_out) {
   return WeightLayout::kRows;
 }
 
-const KernelTable kAvx2 = {"avx2", MatMulAvx2, RepackLayoutAvx2, &avx2::kAttentionKernels, MatMulManyAvx2};
+const KernelTable kAvx2 = {"avx2", MatMulAvx2, RepackLayoutAvx2, &avx2::kAttentionKernels, MatMulManyAvx2,
+                            avx2::SwiGLUAvx2};
 #endif
 
 const KernelTable& ChooseKernels() {

@@ -31,6 +31,8 @@ struct KernelTable {
   const AttentionKernels* attention;
   // Many y = W x in one parallel dispatch, each bit-identical to `matmul` (MatMulMany, kernels/matmul/many.h).
   MatMulManyFn matmul_many;
+  // gate[i] = silu(gate[i]) * up[i] (ApplySwiGLU, kernels/ops/activation.h).
+  void (*swiglu)(float* gate, const float* up, int64_t n);
 };
 
 // t.repack_layout(type, n_in, n_out), or kRows when the table repacks nothing.

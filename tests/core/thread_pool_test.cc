@@ -1,8 +1,11 @@
 #include "core/thread_pool.h"
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <mutex>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -55,6 +58,48 @@ TEST(ThreadPool, WakesSleepingWorkers) {
     });
     for (auto& h : hits) ASSERT_EQ(h.load(), 1);
   }
+}
+
+// Chunks start on a grain boundary, the guided claims shrink towards one grain, and the first claim is about
+// 1/(2 * threads) of the range.
+TEST(ThreadPool, ChunksAreGrainAlignedAndShrink) {
+  ThreadPool pool(2);
+  const int64_t n = 1000, grain = 8;  // 125 grains
+  std::mutex mu;
+  std::vector<std::pair<int64_t, int64_t>> chunks;
+  pool.ParallelFor(n, [&](int64_t b, int64_t e, int) {
+    std::lock_guard<std::mutex> lock(mu);
+    chunks.emplace_back(b, e);
+  }, grain);
+  std::sort(chunks.begin(), chunks.end());
+  ASSERT_FALSE(chunks.empty());
+  EXPECT_EQ(chunks.front().first, 0);
+  EXPECT_EQ(chunks.back().second, n);
+  for (size_t i = 0; i < chunks.size(); ++i) {
+    EXPECT_EQ(chunks[i].first % grain, 0);
+    if (i == 0) continue;
+    EXPECT_EQ(chunks[i].first, chunks[i - 1].second);
+    EXPECT_LE(chunks[i].second - chunks[i].first, chunks[i - 1].second - chunks[i - 1].first);
+  }
+  EXPECT_EQ(chunks.front().second, 31 * grain);             // 125 / 4 grains
+  EXPECT_EQ(chunks.back().second - chunks.back().first, n - 124 * grain);  // the last, partial grain
+  EXPECT_GT(chunks.size(), 8u);
+}
+
+// One thread much slower than the other (a descheduled core): the fast one takes most of the work, and the two
+// finish within a few grains of each other rather than a quarter of the range apart.
+TEST(ThreadPool, FastThreadTakesOverFromSlowOne) {
+  ThreadPool pool(2);
+  const int64_t n = 400;
+  std::vector<int64_t> per_thread(2, 0);
+  pool.ParallelFor(n, [&](int64_t b, int64_t e, int idx) {
+    if (idx == 1) std::this_thread::sleep_for(std::chrono::microseconds(200 * (e - b)));  // 10x slower
+    else std::this_thread::sleep_for(std::chrono::microseconds(20 * (e - b)));
+    per_thread[size_t(idx)] += e - b;
+  }, 1);
+  EXPECT_EQ(per_thread[0] + per_thread[1], n);
+  // Balanced finishing would give the fast thread ~10/11 of the range; fixed halves would give it 1/2.
+  EXPECT_GT(per_thread[0], n * 3 / 4) << per_thread[0] << " vs " << per_thread[1];
 }
 
 }  // namespace

@@ -3,8 +3,11 @@
 #pragma once
 #include <immintrin.h>
 
+#include <cstddef>
 #include <cstdint>
 #include <cstring>
+
+#include "kernels/matmul/act_quant.h"
 
 namespace seek::avx2 {
 
@@ -84,5 +87,20 @@ inline void PrefetchLine(const void* p, int i) {
 }
 
 inline __m256i Load256(const void* p) { return _mm256_loadu_si256(static_cast<const __m256i*>(p)); }
+
+// Block b of token t's ActQ8x32 activation row (rows act_stride bytes apart): the group kernels' input.
+inline const ActQ8x32& ActBlock(const uint8_t* act, size_t act_stride, int t, int64_t b) {
+  return reinterpret_cast<const ActQ8x32*>(act + t * act_stride)[b];
+}
+
+// The activation's 4 bytes of step s (values 4s .. 4s + 3) in every 32-bit lane.
+inline __m256i Step(const ActQ8x32& a, int s) {
+  return _mm256_set1_epi32(static_cast<int>(LoadU32(reinterpret_cast<const uint8_t*>(a.qs) + 4 * s)));
+}
+
+// Keeps v in a register as computed at this point: an empty asm the compiler cannot see through. Without it
+// GCC reassociated the 4-token kernels' chains of integer adds into trees whose many live partial sums spilled
+// to the stack (39-64 stack accesses per block in DotGroupQ4<.., 4> and DotGroupQ8_0<4>).
+inline void Pin(__m256i& v) { asm("" : "+x"(v)); }
 
 }  // namespace seek::avx2

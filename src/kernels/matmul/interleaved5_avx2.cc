@@ -20,20 +20,6 @@ namespace seek::avx2 {
 
 namespace {
 
-// (These three mirror interleaved_avx2.cc's; they are file-local there.)
-inline const ActQ8x32& ActBlock(const uint8_t* act, size_t act_stride, int t, int64_t b) {
-  return reinterpret_cast<const ActQ8x32*>(act + t * act_stride)[b];
-}
-
-// The activation's 4 bytes of step s in every 32-bit lane.
-inline __m256i Step(const ActQ8x32& a, int s) {
-  return _mm256_set1_epi32(static_cast<int>(LoadU32(reinterpret_cast<const uint8_t*>(a.qs) + 4 * s)));
-}
-
-// Keeps v in a register as computed at this point (see interleaved_avx2.cc: stops GCC from reassociating the
-// multi-token chains of integer adds into trees that spill).
-inline void Pin(__m256i& v) { asm("" : "+x"(v)); }
-
 template <class Block, bool kHasMin, int NT>
 void DotGroupQ5(const uint8_t* group, const uint8_t* act, size_t act_stride, int64_t n_blocks, float* out) {
   const auto* blocks = reinterpret_cast<const Block*>(group);

@@ -18,22 +18,9 @@ namespace seek::avx2 {
 
 namespace {
 
-inline const ActQ8x32& ActBlock(const uint8_t* act, size_t act_stride, int t, int64_t b) {
-  return reinterpret_cast<const ActQ8x32*>(act + t * act_stride)[b];
-}
-
-// The activation's 4 bytes of step s in every 32-bit lane.
-inline __m256i Step(const ActQ8x32& a, int s) { return _mm256_set1_epi32(static_cast<int>(LoadU32(
-    reinterpret_cast<const uint8_t*>(a.qs) + 4 * s))); }
-
 inline __m256 Halves8(const uint16_t* h) {
   return _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(h)));
 }
-
-// Keeps v in a register as computed at this point: an empty asm the compiler cannot see through. Without it
-// GCC reassociated the 4-token kernels' chains of integer adds into trees whose many live partial sums spilled
-// to the stack (39-64 stack accesses per block in DotGroupQ4<.., 4> and DotGroupQ8_0<4>).
-inline void Pin(__m256i& v) { asm("" : "+x"(v)); }
 
 template <class Block, bool kHasMin, int NT>
 void DotGroupQ4(const uint8_t* group, const uint8_t* act, size_t act_stride, int64_t n_blocks, float* out) {

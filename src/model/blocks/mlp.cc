@@ -1,7 +1,7 @@
 #include "model/blocks/mlp.h"
 
+#include "kernels/ops/activation.h"
 #include "kernels/ref/matmul.h"
-#include "kernels/ref/ops.h"
 
 namespace seek {
 
@@ -12,7 +12,7 @@ void SwiGluMlp(const LayerWeights& l, const float* x, int32_t n_tokens, float* g
   const MatMulJob jobs[] = {{AsMatMulWeight(l.ffn_gate), x, gate, n_tokens},  // [n_tokens][n_ff]
                             {AsMatMulWeight(l.ffn_up), x, up, n_tokens}};     // [n_tokens][n_ff]
   MatMulMany(jobs, pool);
-  SwiGLU(gate, up, n_tokens * n_ff);
+  ApplySwiGLU(gate, up, n_tokens * n_ff, pool);
   MatMul(l.ffn_down, gate, out, n_tokens, pool);  // [n_tokens][n_embd]
 }
 

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "core/error.h"
+#include "kernels/ops/activation.h"
 #include "kernels/ref/matmul.h"
 #include "kernels/ref/ops.h"
 
@@ -48,7 +49,7 @@ void SwiGluMany(const std::vector<ExpertRun>& runs, ThreadPool* pool) {
   MatMulMany(jobs, pool);
   jobs.clear();
   for (const ExpertRun& r : runs) {
-    SwiGLU(r.g, r.u, r.n_rows * r.gate->ne[1]);
+    ApplySwiGLU(r.g, r.u, r.n_rows * r.gate->ne[1], pool);
     jobs.push_back({AsMatMulWeight(*r.down), r.g, r.y, r.n_rows});
   }
   MatMulMany(jobs, pool);
