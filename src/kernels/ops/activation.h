@@ -14,7 +14,8 @@ void ApplySwiGLU(float* gate, const float* up, int64_t n, ThreadPool* pool = nul
 
 namespace avx2 {
 // The AVX2 twin of the reference SwiGLU (kernels/ref/ops.h): silu(x) = x / (1 + exp(-x)) with a vector exp
-// (ExpAvx2 below), one correctly rounded division; within 8 ulp of the reference (tests/kernels/activation_test.cc).
+// (ExpAvx2, kernels/matmul/avx2_util.h), one correctly rounded division; within 8 ulp of the reference
+// (tests/kernels/activation_test.cc).
 void SwiGLUAvx2(float* gate, const float* up, int64_t n);
 }  // namespace avx2
 
