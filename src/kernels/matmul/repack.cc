@@ -18,17 +18,26 @@ namespace seek {
 
 namespace {
 
+// Row r's quant bytes into / out of an interleaved block: its 4-byte step k goes to bytes 32 k + 4 r .. + 3
+// (repack.h), for n_vec vectors of 32 bytes (4 for the nibble planes, 8 for Q8_0).
+void PutSteps(const void* src, int r, int n_vec, uint8_t* il) {
+  for (int k = 0; k < n_vec; ++k) std::memcpy(il + 32 * k + 4 * r, static_cast<const uint8_t*>(src) + 4 * k, 4);
+}
+void GetSteps(const uint8_t* il, int r, int n_vec, void* dst) {
+  for (int k = 0; k < n_vec; ++k) std::memcpy(static_cast<uint8_t*>(dst) + 4 * k, il + 32 * k + 4 * r, 4);
+}
+
 // Per type: the source block, the interleaved block, and moving one row's block in and out.
 struct Q4_0Layout {
   using Src = BlockQ4_0;
   using Dst = BlockQ4_0x8;
   static void Put(const Src& s, int r, Dst& d) {
     d.d[r] = s.d;
-    for (int k = 0; k < 4; ++k) std::memcpy(d.qs + 32 * k + 4 * r, s.qs + 4 * k, 4);
+    PutSteps(s.qs, r, 4, d.qs);
   }
   static void Get(const Dst& d, int r, Src& s) {
     s.d = d.d[r];
-    for (int k = 0; k < 4; ++k) std::memcpy(s.qs + 4 * k, d.qs + 32 * k + 4 * r, 4);
+    GetSteps(d.qs, r, 4, s.qs);
   }
 };
 
@@ -38,12 +47,12 @@ struct Q4_1Layout {
   static void Put(const Src& s, int r, Dst& d) {
     d.d[r] = s.d;
     d.m[r] = s.m;
-    for (int k = 0; k < 4; ++k) std::memcpy(d.qs + 32 * k + 4 * r, s.qs + 4 * k, 4);
+    PutSteps(s.qs, r, 4, d.qs);
   }
   static void Get(const Dst& d, int r, Src& s) {
     s.d = d.d[r];
     s.m = d.m[r];
-    for (int k = 0; k < 4; ++k) std::memcpy(s.qs + 4 * k, d.qs + 32 * k + 4 * r, 4);
+    GetSteps(d.qs, r, 4, s.qs);
   }
 };
 
@@ -79,12 +88,12 @@ struct Q5_0Layout {
   static void Put(const Src& s, int r, Dst& d) {
     d.d[r] = s.d;
     PutQ5High(s.qh, r, d.qh);
-    for (int k = 0; k < 4; ++k) std::memcpy(d.qs + 32 * k + 4 * r, s.qs + 4 * k, 4);
+    PutSteps(s.qs, r, 4, d.qs);
   }
   static void Get(const Dst& d, int r, Src& s) {
     s.d = d.d[r];
     GetQ5High(d.qh, r, s.qh);
-    for (int k = 0; k < 4; ++k) std::memcpy(s.qs + 4 * k, d.qs + 32 * k + 4 * r, 4);
+    GetSteps(d.qs, r, 4, s.qs);
   }
 };
 
@@ -95,13 +104,13 @@ struct Q5_1Layout {
     d.d[r] = s.d;
     d.m[r] = s.m;
     PutQ5High(s.qh, r, d.qh);
-    for (int k = 0; k < 4; ++k) std::memcpy(d.qs + 32 * k + 4 * r, s.qs + 4 * k, 4);
+    PutSteps(s.qs, r, 4, d.qs);
   }
   static void Get(const Dst& d, int r, Src& s) {
     s.d = d.d[r];
     s.m = d.m[r];
     GetQ5High(d.qh, r, s.qh);
-    for (int k = 0; k < 4; ++k) std::memcpy(s.qs + 4 * k, d.qs + 32 * k + 4 * r, 4);
+    GetSteps(d.qs, r, 4, s.qs);
   }
 };
 
@@ -110,11 +119,11 @@ struct Q8_0Layout {
   using Dst = BlockQ8_0x8;
   static void Put(const Src& s, int r, Dst& d) {
     d.d[r] = s.d;
-    for (int k = 0; k < 8; ++k) std::memcpy(d.qs + 32 * k + 4 * r, s.qs + 4 * k, 4);
+    PutSteps(s.qs, r, 8, reinterpret_cast<uint8_t*>(d.qs));
   }
   static void Get(const Dst& d, int r, Src& s) {
     s.d = d.d[r];
-    for (int k = 0; k < 8; ++k) std::memcpy(s.qs + 4 * k, d.qs + 32 * k + 4 * r, 4);
+    GetSteps(reinterpret_cast<const uint8_t*>(d.qs), r, 8, s.qs);
   }
 };
 
@@ -147,8 +156,7 @@ struct Q4_KLayout {
       d.sc[8 * j + r] = sc[j];
       d.m[16 * (j / 2) + 2 * r + j % 2] = m[j];
     }
-    for (int p = 0; p < 4; ++p)
-      for (int k = 0; k < 8; ++k) std::memcpy(d.qs + 256 * p + 32 * k + 4 * r, s.qs + 32 * p + 4 * k, 4);
+    for (int p = 0; p < 4; ++p) PutSteps(s.qs + 32 * p, r, 8, d.qs + 256 * p);
   }
   static void Get(const Dst& d, int r, Src& s) {
     s.d = d.d[r];
@@ -159,8 +167,7 @@ struct Q4_KLayout {
       m[j] = d.m[16 * (j / 2) + 2 * r + j % 2];
     }
     PackScalesK4(sc, m, s.scales);
-    for (int p = 0; p < 4; ++p)
-      for (int k = 0; k < 8; ++k) std::memcpy(s.qs + 32 * p + 4 * k, d.qs + 256 * p + 32 * k + 4 * r, 4);
+    for (int p = 0; p < 4; ++p) GetSteps(d.qs + 256 * p, r, 8, s.qs + 32 * p);
   }
 };
 
@@ -171,22 +178,16 @@ struct Q6_KLayout {
     d.d[r] = s.d;
     for (int j = 0; j < 16; ++j) d.sc[8 * j + r] = s.scales[j];
     for (int h = 0; h < 2; ++h) {
-      for (int k = 0; k < 8; ++k) {
-        for (int gp = 0; gp < 2; ++gp)
-          std::memcpy(d.ql + 512 * h + 256 * gp + 32 * k + 4 * r, s.ql + 64 * h + 32 * gp + 4 * k, 4);
-        std::memcpy(d.qh + 256 * h + 32 * k + 4 * r, s.qh + 32 * h + 4 * k, 4);
-      }
+      for (int gp = 0; gp < 2; ++gp) PutSteps(s.ql + 64 * h + 32 * gp, r, 8, d.ql + 512 * h + 256 * gp);
+      PutSteps(s.qh + 32 * h, r, 8, d.qh + 256 * h);
     }
   }
   static void Get(const Dst& d, int r, Src& s) {
     s.d = d.d[r];
     for (int j = 0; j < 16; ++j) s.scales[j] = d.sc[8 * j + r];
     for (int h = 0; h < 2; ++h) {
-      for (int k = 0; k < 8; ++k) {
-        for (int gp = 0; gp < 2; ++gp)
-          std::memcpy(s.ql + 64 * h + 32 * gp + 4 * k, d.ql + 512 * h + 256 * gp + 32 * k + 4 * r, 4);
-        std::memcpy(s.qh + 32 * h + 4 * k, d.qh + 256 * h + 32 * k + 4 * r, 4);
-      }
+      for (int gp = 0; gp < 2; ++gp) GetSteps(d.ql + 512 * h + 256 * gp, r, 8, s.ql + 64 * h + 32 * gp);
+      GetSteps(d.qh + 256 * h, r, 8, s.qh + 32 * h);
     }
   }
 };
