@@ -111,6 +111,8 @@ const std::vector<Shape>& Shapes() {
       {8, 2, 128, 128, 70, 0},          // prefill from empty, head_dim 128
       {16, 1, 576, 512, 1, 333, true},  // MLA absorbed decode (V2-Lite): V inside the K rows, split KV
       {16, 1, 576, 512, 5, 40, true},   // MLA absorbed, a small batch
+      {16, 1, 576, 512, 1, 40, true},   // MLA absorbed decode over a short cache: heads split over threads
+      {5, 1, 64, 64, 1, 20},            // MQA with an odd group: unequal head parts
       {4, 4, 192, 128, 9, 3},           // MLA naive: dk != dv
       {6, 2, 32, 32, 300, 0},           // long prefill, several KV blocks and tiles
   };
@@ -138,6 +140,25 @@ TEST(Attention, Avx2MatchesReference) {
         const double d = MaxAbsDiff(got, want);
         EXPECT_LE(d, kTwinBudget) << Name(s) << " " << KvTypeName(type) << " threads " << (p ? 2 : 1);
       }
+    }
+  }
+}
+
+// However the rows are split into work items (head parts, KV chunks, 1-3 threads), every output is the same
+// bit for bit: each row's arithmetic depends only on its query and the positions.
+TEST(Attention, Avx2SameBitsForAnyThreadCount) {
+  const KernelTable* avx2 = FindKernels("avx2");
+  if (!avx2) GTEST_SKIP() << "no avx2 kernel table on this CPU/build";
+  ThreadPool pool2(2), pool3(3);
+  uint32_t seed = 700;
+  for (const Shape& s : Shapes()) {
+    const Inputs in = MakeInputs(s, seed += 10);
+    const TestCache c = MakeCache(KvType::kF16, s, in.k, in.v);
+    const auto one = RunAttention(avx2->attention->attend, s, c, in.q, nullptr);
+    for (ThreadPool* p : {&pool2, &pool3}) {
+      const auto got = RunAttention(avx2->attention->attend, s, c, in.q, p);
+      ASSERT_EQ(got.size(), one.size());
+      EXPECT_EQ(0, std::memcmp(got.data(), one.data(), got.size() * sizeof(float))) << Name(s) << " threads " << p->size();
     }
   }
 }

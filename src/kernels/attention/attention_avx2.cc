@@ -189,12 +189,23 @@ struct Scratch {
   std::vector<float> kf, vf;  // [bk][dk], [bk][dv] converted cache rows
 };
 
+// The query rows of one work item: tokens [t0, t1) x heads [h0, h1) of KV head g's group (h within the group);
+// row r = (t - t0) * (h1 - h0) + (h - h0).
+struct Rows {
+  int64_t g, t0, t1, h0, h1;
+  int64_t heads() const { return h1 - h0; }
+  int64_t count() const { return (t1 - t0) * (h1 - h0); }
+};
+
 // One work item (see the file comment). o ([rows][dv]), m, l ([rows]) receive the unnormalised output, the
 // running max and the running sum; a row that sees no position of [kv0, kv1) keeps m = -inf, l = 0, o = 0.
-void RunTile(const AttentionParams& p, int64_t g, int64_t t0, int64_t t1, int64_t kv0, int64_t kv1, float* o,
-             float* m, float* l, Scratch& sc) {
+// Each row's arithmetic depends on nothing but its own query and the positions, so how the rows are grouped
+// into items does not change any result.
+void RunTile(const AttentionParams& p, const Rows& it, int64_t kv0, int64_t kv1, float* o, float* m, float* l,
+             Scratch& sc) {
   const int64_t group = p.n_head / p.n_head_kv, dk = p.dk, dv = p.dv;
-  const int64_t rows = (t1 - t0) * group;
+  const int64_t g = it.g, t0 = it.t0, t1 = it.t1, nh = it.heads();
+  const int64_t rows = it.count();
   const int64_t bk = dk <= 128 ? 64 : (dk <= 256 ? 32 : 16);  // keep a converted K block within ~32 KB
   const bool v_in_k = p.v.data == p.k.data && p.v.type == p.k.type && p.v.row_bytes == p.k.row_bytes &&
                       p.v.col_offset == p.k.col_offset && p.v.head_offset == p.k.head_offset && dv <= dk;
@@ -202,10 +213,10 @@ void RunTile(const AttentionParams& p, int64_t g, int64_t t0, int64_t t1, int64_
   sc.s.resize(size_t(rows * bk));
   sc.kf.resize(size_t(bk * dk));
   sc.vf.resize(size_t(bk * dv));
-  for (int64_t t = t0; t < t1; ++t) {  // the group's heads are adjacent in q: one run of group * dk floats
-    const float* src = p.q + (t * p.n_head + g * group) * dk;
-    float* dst = sc.q.data() + (t - t0) * group * dk;
-    for (int64_t i = 0; i < group * dk; ++i) dst[i] = src[i] * p.scale;
+  for (int64_t t = t0; t < t1; ++t) {  // the item's heads are adjacent in q: one run of nh * dk floats
+    const float* src = p.q + (t * p.n_head + g * group + it.h0) * dk;
+    float* dst = sc.q.data() + (t - t0) * nh * dk;
+    for (int64_t i = 0; i < nh * dk; ++i) dst[i] = src[i] * p.scale;
   }
   std::fill(m, m + rows, kNegInf);
   std::fill(l, l + rows, 0.0f);
@@ -221,7 +232,7 @@ void RunTile(const AttentionParams& p, int64_t g, int64_t t0, int64_t t1, int64_
     for (int64_t t = t0; t < t1; ++t) {
       const int64_t nv = std::min(nb, p.pos0 + t - b0 + 1);  // causal mask of this tile
       if (nv <= 0) continue;
-      for (int64_t r = (t - t0) * group; r < (t - t0 + 1) * group; ++r) {
+      for (int64_t r = (t - t0) * nh; r < (t - t0 + 1) * nh; ++r) {
         float* s = sc.s.data() + r * bk;
         Scores(sc.q.data() + r * dk, k, kstride, nv, dk, s);
         float mx = m[r];
@@ -240,17 +251,17 @@ struct Thread {
   std::vector<float> o, m, l;  // one tile's chunk partials: [chunk][rows][dv], [chunk][rows]
 };
 
-// Writes out[t][h] for the rows of one (KV head g, tile from t0) from its chunk partials: chunk c's
+// Writes out[t][h] for the rows of one item from its chunk partials: chunk c's
 // (O, m, l) of row r at o[(c * stride + r) * dv], m[c * stride + r], l[c * stride + r].
 //   O = sum_c e^(m_c - M) O_c / sum_c e^(m_c - M) l_c,  M = max_c m_c
 // With one chunk this is O_0 / l_0 exactly (e^0 = 1). Both paths below use this one merge.
-void MergeChunks(const AttentionParams& p, int64_t g, int64_t t0, int64_t rows, int64_t n_chunks, int64_t stride,
-                 const float* o, const float* m, const float* l) {
-  const int64_t group = p.n_head / p.n_head_kv, dv = p.dv;
-  for (int64_t r = 0; r < rows; ++r) {
+void MergeChunks(const AttentionParams& p, const Rows& it, int64_t n_chunks, int64_t stride, const float* o,
+                 const float* m, const float* l) {
+  const int64_t group = p.n_head / p.n_head_kv, dv = p.dv, nh = it.heads();
+  for (int64_t r = 0; r < it.count(); ++r) {
     float mx = kNegInf;
     for (int64_t c = 0; c < n_chunks; ++c) mx = std::max(mx, m[c * stride + r]);
-    const int64_t t = t0 + r / group, h = g * group + r % group;
+    const int64_t t = it.t0 + r / nh, h = it.g * group + it.h0 + r % nh;
     float* dst = p.out + (t * p.n_head + h) * dv;
     std::fill(dst, dst + dv, 0.0f);
     float sum = 0.0f;
@@ -272,8 +283,9 @@ void MergeChunks(const AttentionParams& p, int64_t g, int64_t t0, int64_t rows, 
 // cut points depend on nothing but the positions, so a row's result is the same whatever the batch size,
 // the tiling and the thread count (Context's batch == token-by-token contract, which speculative decoding
 // and continuous batching rely on). Prefill runs one item per (KV head, tile) and walks its chunks in turn;
-// decode, which has too few items for the threads, makes (KV head, tile, chunk) the item (flash-decoding,
-// Dao et al. 2023) and merges afterwards, with the same arithmetic.
+// decode, which has too few items for the threads, splits a pair's query heads into parts when there are
+// fewer pairs than threads, and makes (pair, head part, chunk) the item when the cache spans several chunks
+// (flash-decoding, Dao et al. 2023), merging afterwards with the same arithmetic.
 void AttentionAvx2(const AttentionParams& p, ThreadPool* pool) {
   const int64_t group = p.n_head / p.n_head_kv, dv = p.dv;
   const int64_t tile_tokens = std::max<int64_t>(1, kTileRows / group);
@@ -282,32 +294,43 @@ void AttentionAvx2(const AttentionParams& p, ThreadPool* pool) {
   const int n_threads = pool ? pool->size() : 1;
   const int64_t n_kv = int64_t(p.pos0) + p.n_tokens;
   const int64_t n_chunks = (n_kv + kKvChunk - 1) / kKvChunk;
-  const int64_t base_items = int64_t(p.n_head_kv) * n_qt;
+  // Head parts: with fewer (KV head, tile) pairs than threads (a decode step of MLA's absorbed form has one
+  // latent "KV head" for all 16 query heads, so one pair) each pair's query heads are split into parts, one
+  // item each, so every thread works (V2-Lite decode ran its attention on one thread while the other waited).
+  const int64_t pairs = int64_t(p.n_head_kv) * n_qt;
+  const int64_t head_parts = pairs < n_threads ? std::min<int64_t>(group, n_threads) : 1;
+  const int64_t part_heads = (group + head_parts - 1) / head_parts;
+  const int64_t base_items = pairs * head_parts;
   const bool split = n_threads > 1 && n_chunks > 1 && base_items < 2 * n_threads;
-  auto tile_of = [&](int64_t rest, int64_t* g, int64_t* t0, int64_t* t1) {
-    *g = rest / n_qt;
-    const int64_t k = rest % n_qt;
+  auto rows_of = [&](int64_t rest) {
+    const int64_t part = rest % head_parts, pair = rest / head_parts;
+    const int64_t k = pair % n_qt;
     const int64_t qt = (k % 2 == 0) ? k / 2 : n_qt - 1 - k / 2;  // 0, last, 1, last-1, ...: balanced chunks
-    *t0 = qt * tile_tokens;
-    *t1 = std::min<int64_t>(p.n_tokens, *t0 + tile_tokens);
+    Rows it;
+    it.g = pair / n_qt;
+    it.t0 = qt * tile_tokens;
+    it.t1 = std::min<int64_t>(p.n_tokens, it.t0 + tile_tokens);
+    it.h0 = std::min(group, part * part_heads);
+    it.h1 = std::min(group, it.h0 + part_heads);
+    return it;
   };
 
   if (!split) {
     auto work = [&](int64_t begin, int64_t end, int) {
       thread_local Thread th;
       for (int64_t rest = begin; rest < end; ++rest) {
-        int64_t g, t0, t1;
-        tile_of(rest, &g, &t0, &t1);
-        const int64_t kv_end = p.pos0 + t1, rows = (t1 - t0) * group;
+        const Rows it = rows_of(rest);
+        if (it.count() == 0) continue;
+        const int64_t kv_end = p.pos0 + it.t1, rows = it.count();
         const int64_t nc = (kv_end + kKvChunk - 1) / kKvChunk;
         th.o.resize(size_t(nc * rows * dv));
         th.m.resize(size_t(nc * rows));
         th.l.resize(size_t(nc * rows));
         for (int64_t c = 0; c < nc; ++c) {
-          RunTile(p, g, t0, t1, c * kKvChunk, std::min(kv_end, (c + 1) * kKvChunk), th.o.data() + c * rows * dv,
+          RunTile(p, it, c * kKvChunk, std::min(kv_end, (c + 1) * kKvChunk), th.o.data() + c * rows * dv,
                   th.m.data() + c * rows, th.l.data() + c * rows, th.scratch);
         }
-        MergeChunks(p, g, t0, rows, nc, rows, th.o.data(), th.m.data(), th.l.data());
+        MergeChunks(p, it, nc, rows, th.o.data(), th.m.data(), th.l.data());
       }
     };
     if (pool && n_threads > 1 && base_items > 1) {
@@ -331,21 +354,21 @@ void AttentionAvx2(const AttentionParams& p, ThreadPool* pool) {
   auto work = [&](int64_t begin, int64_t end, int) {
     thread_local Thread th;
     for (int64_t item = begin; item < end; ++item) {
-      const int64_t c = item % n_chunks, rest = item / n_chunks;
-      int64_t g, t0, t1;
-      tile_of(rest, &g, &t0, &t1);
-      const int64_t kv_end = p.pos0 + t1, at = item * max_rows;
+      const int64_t c = item % n_chunks;
+      const Rows it = rows_of(item / n_chunks);
+      if (it.count() == 0) continue;
+      const int64_t kv_end = p.pos0 + it.t1, at = item * max_rows;
       // A chunk past the tile's last position is empty: RunTile leaves m = -inf, l = 0.
-      RunTile(p, g, t0, t1, c * kKvChunk, std::min(kv_end, (c + 1) * kKvChunk), po + at * dv, pm + at, pl + at,
+      RunTile(p, it, c * kKvChunk, std::min(kv_end, (c + 1) * kKvChunk), po + at * dv, pm + at, pl + at,
               th.scratch);
     }
   };
   pool->ParallelFor(n_items, work);
   for (int64_t rest = 0; rest < base_items; ++rest) {
-    int64_t g, t0, t1;
-    tile_of(rest, &g, &t0, &t1);
+    const Rows it = rows_of(rest);
+    if (it.count() == 0) continue;
     const int64_t at = rest * n_chunks * max_rows;
-    MergeChunks(p, g, t0, (t1 - t0) * group, n_chunks, max_rows, po + at * dv, pm + at, pl + at);
+    MergeChunks(p, it, n_chunks, max_rows, po + at * dv, pm + at, pl + at);
   }
 }
 
