@@ -105,6 +105,25 @@ void DotGroupQ8_0(const uint8_t* group, const uint8_t* act, size_t act_stride, i
   for (int t = 0; t < NT; ++t) _mm256_storeu_ps(out + 8 * t, acc[t]);
 }
 
+// A Q4_Kx8 block's 64 scales and 64 mins (repack.h) rebuilt from its lo / hi planes: 3 loads, 4 shifts, 8 ANDs
+// and 4 ORs per block, all on 32 bytes (16-bit shifts: the masks keep only bits that stayed in their byte).
+struct Q4_KxScalesMins {
+  __m256i sc[2];  // bytes: sc[0..31], sc[32..63]
+  __m256i m[2];   // m[0..31], m[32..63]
+};
+inline Q4_KxScalesMins UnpackQ4_KxScalesMins(const BlockQ4_Kx8& blk) {
+  const __m256i low4 = _mm256_set1_epi8(0x0F), bits45 = _mm256_set1_epi8(0x30);
+  const __m256i lo0 = Load256(blk.lo), lo1 = Load256(blk.lo + 32), hi = Load256(blk.hi);
+  Q4_KxScalesMins u;
+  u.sc[0] = _mm256_or_si256(_mm256_and_si256(lo0, low4), _mm256_and_si256(_mm256_slli_epi16(hi, 4), bits45));
+  u.m[0] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(lo0, 4), low4),
+                           _mm256_and_si256(_mm256_slli_epi16(hi, 2), bits45));
+  u.sc[1] = _mm256_or_si256(_mm256_and_si256(lo1, low4), _mm256_and_si256(hi, bits45));
+  u.m[1] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(lo1, 4), low4),
+                           _mm256_and_si256(_mm256_srli_epi16(hi, 2), bits45));
+  return u;
+}
+
 // Q4_K: per sub-block j (32 values) the Q4_0 inner loop (int16 sums over 8 steps), then vpmaddwd with the
 // 8 rows' sub-block scales (pairs of int16 lanes) -> int32, summed over the super-block. The mins meet the
 // activation's 32-value sums with 4 vpmaddwd per token. Bounds: a sub-block's int16 lane <= 30480, times a
@@ -119,6 +138,15 @@ void DotGroupQ4_K(const uint8_t* group, const uint8_t* act, size_t act_stride, i
   for (int64_t b = 0; b < n_blocks; ++b) {
     const BlockQ4_Kx8& blk = blocks[b];
     if constexpr (NT > 2) PrefetchAhead<sizeof(BlockQ4_Kx8)>(&blk);
+    // The scales and mins as bytes (sc at 0, m at 64), for the loops below to load as they need them.
+    alignas(32) uint8_t scm[128];
+    {
+      const Q4_KxScalesMins u = UnpackQ4_KxScalesMins(blk);
+      _mm256_store_si256(reinterpret_cast<__m256i*>(scm), u.sc[0]);
+      _mm256_store_si256(reinterpret_cast<__m256i*>(scm + 32), u.sc[1]);
+      _mm256_store_si256(reinterpret_cast<__m256i*>(scm + 64), u.m[0]);
+      _mm256_store_si256(reinterpret_cast<__m256i*>(scm + 96), u.m[1]);
+    }
     __m256i isum[NT];
 #pragma GCC unroll 4
     for (int t = 0; t < NT; ++t) isum[t] = _mm256_setzero_si256();
@@ -132,15 +160,15 @@ void DotGroupQ4_K(const uint8_t* group, const uint8_t* act, size_t act_stride, i
     // Q4_0 streamed 15.5 and 26.5): its 64 load instructions per block defeat the core's per-instruction
     // stride prefetcher, as a rolled loop does not (rolling by 4 or 8 steps measured alike).
     if constexpr (NT <= 2) {
-      static_assert(offsetof(BlockQ4_Kx8, qs) == 160);
-#pragma GCC unroll 3
-      for (int i = 0; i < 160; i += 64) _mm_prefetch(reinterpret_cast<const char*>(&blk) + kPrefetchBytes + i, _MM_HINT_T0);
+      static_assert(offsetof(BlockQ4_Kx8, qs) == 128);
+#pragma GCC unroll 2
+      for (int i = 0; i < 128; i += 64) _mm_prefetch(reinterpret_cast<const char*>(&blk) + kPrefetchBytes + i, _MM_HINT_T0);
       const uint8_t* x0[NT];
 #pragma GCC unroll 2
       for (int t = 0; t < NT; ++t) x0[t] = reinterpret_cast<const uint8_t*>(reinterpret_cast<const BlockQ8_K*>(act + t * act_stride)[b].qs);
 #pragma GCC unroll 1
       for (int p = 0; p < 4; ++p) {
-        const __m128i sc8 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(blk.sc + 16 * p));
+        const __m128i sc8 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(scm + 16 * p));
         const __m256i sc_lo = _mm256_cvtepu8_epi16(_mm_unpacklo_epi8(sc8, sc8));  // lanes 2r, 2r+1 = sc_(2p)r
         const __m256i sc_hi = _mm256_cvtepu8_epi16(_mm_unpackhi_epi8(sc8, sc8));  // sc_(2p+1)r
         const uint8_t* qs = blk.qs + 256 * p;
@@ -171,7 +199,7 @@ void DotGroupQ4_K(const uint8_t* group, const uint8_t* act, size_t act_stride, i
       // Three or four tokens: the sub-block loop stays rolled and each token sums its 8 steps in turn (fewer
       // live registers; an unrolled form spilled and measured ~12% slower at 4 tokens).
       for (int j = 0; j < 8; ++j) {
-        const __m128i sc8 = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(blk.sc + 8 * j));
+        const __m128i sc8 = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(scm + 8 * j));
         const __m256i sc16 = _mm256_cvtepu8_epi16(_mm_unpacklo_epi8(sc8, sc8));
         const uint8_t* qs = blk.qs + 256 * (j / 2);
         const int shift = 4 * (j % 2);
@@ -192,7 +220,7 @@ void DotGroupQ4_K(const uint8_t* group, const uint8_t* act, size_t act_stride, i
     }
     __m256i mins[4];
 #pragma GCC unroll 4
-    for (int i = 0; i < 4; ++i) mins[i] = _mm256_cvtepu8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(blk.m + 16 * i)));
+    for (int i = 0; i < 4; ++i) mins[i] = _mm256_cvtepu8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(scm + 64 + 16 * i)));
     const __m256 d = Halves8(blk.d), dmin = Halves8(blk.dmin);
 #pragma GCC unroll 4
     for (int t = 0; t < NT; ++t) {

@@ -144,6 +144,21 @@ void PackScalesK4(const uint8_t* sc, const uint8_t* m, uint8_t* q) {
   }
 }
 
+// Scale / min q (0..63, the sc / m index of repack.h) of a Q4_Kx8 block, in and out of its lo / hi planes:
+// the low 4 bits in lo[q] (scales low nibble, mins high), bits 4-5 in hi[q % 32] at bit 4 (q / 32) (scales)
+// or 4 (q / 32) + 2 (mins).
+uint8_t Q4_KxScale(const BlockQ4_Kx8& b, int q) {
+  return uint8_t((b.lo[q] & 15) | ((b.hi[q % 32] >> (4 * (q / 32))) & 3) << 4);
+}
+uint8_t Q4_KxMin(const BlockQ4_Kx8& b, int q) {
+  return uint8_t((b.lo[q] >> 4) | ((b.hi[q % 32] >> (4 * (q / 32) + 2)) & 3) << 4);
+}
+void SetQ4_KxSixBits(BlockQ4_Kx8& b, int q, bool is_min, uint8_t v) {
+  const int nib = is_min ? 4 : 0, sh = 4 * (q / 32) + (is_min ? 2 : 0);
+  b.lo[q] = uint8_t((b.lo[q] & ~(15 << nib)) | (v & 15) << nib);
+  b.hi[q % 32] = uint8_t((b.hi[q % 32] & ~(3 << sh)) | ((v >> 4) & 3) << sh);
+}
+
 struct Q4_KLayout {
   using Src = BlockQ4_K;
   using Dst = BlockQ4_Kx8;
@@ -153,8 +168,8 @@ struct Q4_KLayout {
     uint8_t sc[8], m[8];
     UnpackScalesK4(s.scales, sc, m);
     for (int j = 0; j < 8; ++j) {
-      d.sc[8 * j + r] = sc[j];
-      d.m[16 * (j / 2) + 2 * r + j % 2] = m[j];
+      SetQ4_KxSixBits(d, 8 * j + r, false, sc[j]);
+      SetQ4_KxSixBits(d, 16 * (j / 2) + 2 * r + j % 2, true, m[j]);
     }
     for (int p = 0; p < 4; ++p) PutSteps(s.qs + 32 * p, r, 8, d.qs + 256 * p);
   }
@@ -163,8 +178,8 @@ struct Q4_KLayout {
     s.dmin = d.dmin[r];
     uint8_t sc[8], m[8];
     for (int j = 0; j < 8; ++j) {
-      sc[j] = d.sc[8 * j + r];
-      m[j] = d.m[16 * (j / 2) + 2 * r + j % 2];
+      sc[j] = Q4_KxScale(d, 8 * j + r);
+      m[j] = Q4_KxMin(d, 16 * (j / 2) + 2 * r + j % 2);
     }
     PackScalesK4(sc, m, s.scales);
     for (int p = 0; p < 4; ++p) GetSteps(d.qs + 256 * p, r, 8, s.qs + 32 * p);
@@ -299,8 +314,8 @@ void DotGroupQ4_KRef(const uint8_t* group, const uint8_t* act, size_t act_stride
             const uint8_t byte = blk.qs[256 * (j / 2) + 32 * (l / 4) + 4 * r + l % 4];
             sub += ((j % 2) ? (byte >> 4) : (byte & 0x0F)) * a[b].qs[32 * j + l];
           }
-          isum += blk.sc[8 * j + r] * sub;
-          msum += blk.m[16 * (j / 2) + 2 * r + j % 2] * (a[b].bsums[2 * j] + a[b].bsums[2 * j + 1]);
+          isum += Q4_KxScale(blk, 8 * j + r) * sub;
+          msum += Q4_KxMin(blk, 16 * (j / 2) + 2 * r + j % 2) * (a[b].bsums[2 * j] + a[b].bsums[2 * j + 1]);
         }
         acc[r] = std::fma(float(isum), FP16ToF32(blk.d[r]) * a[b].d, acc[r]);
         acc[r] = std::fma(-float(msum), FP16ToF32(blk.dmin[r]) * a[b].d, acc[r]);
