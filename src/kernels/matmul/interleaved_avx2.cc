@@ -105,23 +105,30 @@ void DotGroupQ8_0(const uint8_t* group, const uint8_t* act, size_t act_stride, i
   for (int t = 0; t < NT; ++t) _mm256_storeu_ps(out + 8 * t, acc[t]);
 }
 
-// A Q4_Kx8 block's 64 scales and 64 mins (repack.h) rebuilt from its lo / hi planes: 3 loads, 4 shifts, 8 ANDs
-// and 4 ORs per block, all on 32 bytes (16-bit shifts: the masks keep only bits that stayed in their byte).
-struct Q4_KxScalesMins {
-  __m256i sc[2];  // bytes: sc[0..31], sc[32..63]
-  __m256i m[2];   // m[0..31], m[32..63]
-};
-inline Q4_KxScalesMins UnpackQ4_KxScalesMins(const BlockQ4_Kx8& blk) {
+// A Q4_Kx8 block's 64 scales and 64 mins (repack.h) rebuilt from its lo / hi planes with 16-bit shifts and
+// byte masks (the masks keep only bits that stayed in their byte): the scales as bytes sc[0..63] into a local
+// array before the sub-block loops (3 loads, 1 shift, 4 ANDs, 2 ORs), the mins after them as the int16 vectors
+// the min term wants, lanes 16 i .. 16 i + 15 of m (3 loads, 4 shifts, 4 ANDs, 2 ORs, 4 widenings), so no
+// unpacked min stays live, or goes through memory, during the loops.
+inline void UnpackQ4_KxScales(const BlockQ4_Kx8& blk, uint8_t* sc /* [64], 32-byte aligned */) {
   const __m256i low4 = _mm256_set1_epi8(0x0F), bits45 = _mm256_set1_epi8(0x30);
-  const __m256i lo0 = Load256(blk.lo), lo1 = Load256(blk.lo + 32), hi = Load256(blk.hi);
-  Q4_KxScalesMins u;
-  u.sc[0] = _mm256_or_si256(_mm256_and_si256(lo0, low4), _mm256_and_si256(_mm256_slli_epi16(hi, 4), bits45));
-  u.m[0] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(lo0, 4), low4),
-                           _mm256_and_si256(_mm256_slli_epi16(hi, 2), bits45));
-  u.sc[1] = _mm256_or_si256(_mm256_and_si256(lo1, low4), _mm256_and_si256(hi, bits45));
-  u.m[1] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(lo1, 4), low4),
-                           _mm256_and_si256(_mm256_srli_epi16(hi, 2), bits45));
-  return u;
+  const __m256i hi = Load256(blk.hi);
+  _mm256_store_si256(reinterpret_cast<__m256i*>(sc), _mm256_or_si256(_mm256_and_si256(Load256(blk.lo), low4),
+                                                                     _mm256_and_si256(_mm256_slli_epi16(hi, 4), bits45)));
+  _mm256_store_si256(reinterpret_cast<__m256i*>(sc + 32),
+                     _mm256_or_si256(_mm256_and_si256(Load256(blk.lo + 32), low4), _mm256_and_si256(hi, bits45)));
+}
+inline void UnpackQ4_KxMins16(const BlockQ4_Kx8& blk, __m256i* mins /* [4] */) {
+  const __m256i low4 = _mm256_set1_epi8(0x0F), bits45 = _mm256_set1_epi8(0x30);
+  const __m256i hi = Load256(blk.hi);
+  const __m256i m0 = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(Load256(blk.lo), 4), low4),
+                                     _mm256_and_si256(_mm256_slli_epi16(hi, 2), bits45));
+  const __m256i m1 = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(Load256(blk.lo + 32), 4), low4),
+                                     _mm256_and_si256(_mm256_srli_epi16(hi, 2), bits45));
+  mins[0] = _mm256_cvtepu8_epi16(_mm256_castsi256_si128(m0));
+  mins[1] = _mm256_cvtepu8_epi16(_mm256_extracti128_si256(m0, 1));
+  mins[2] = _mm256_cvtepu8_epi16(_mm256_castsi256_si128(m1));
+  mins[3] = _mm256_cvtepu8_epi16(_mm256_extracti128_si256(m1, 1));
 }
 
 // Q4_K: per sub-block j (32 values) the Q4_0 inner loop (int16 sums over 8 steps), then vpmaddwd with the
@@ -138,15 +145,8 @@ void DotGroupQ4_K(const uint8_t* group, const uint8_t* act, size_t act_stride, i
   for (int64_t b = 0; b < n_blocks; ++b) {
     const BlockQ4_Kx8& blk = blocks[b];
     if constexpr (NT > 2) PrefetchAhead<sizeof(BlockQ4_Kx8)>(&blk);
-    // The scales and mins as bytes (sc at 0, m at 64), for the loops below to load as they need them.
-    alignas(32) uint8_t scm[128];
-    {
-      const Q4_KxScalesMins u = UnpackQ4_KxScalesMins(blk);
-      _mm256_store_si256(reinterpret_cast<__m256i*>(scm), u.sc[0]);
-      _mm256_store_si256(reinterpret_cast<__m256i*>(scm + 32), u.sc[1]);
-      _mm256_store_si256(reinterpret_cast<__m256i*>(scm + 64), u.m[0]);
-      _mm256_store_si256(reinterpret_cast<__m256i*>(scm + 96), u.m[1]);
-    }
+    alignas(32) uint8_t sc[64];  // the scales as bytes, for the loops below to load as they need them
+    UnpackQ4_KxScales(blk, sc);
     __m256i isum[NT];
 #pragma GCC unroll 4
     for (int t = 0; t < NT; ++t) isum[t] = _mm256_setzero_si256();
@@ -168,7 +168,7 @@ void DotGroupQ4_K(const uint8_t* group, const uint8_t* act, size_t act_stride, i
       for (int t = 0; t < NT; ++t) x0[t] = reinterpret_cast<const uint8_t*>(reinterpret_cast<const BlockQ8_K*>(act + t * act_stride)[b].qs);
 #pragma GCC unroll 1
       for (int p = 0; p < 4; ++p) {
-        const __m128i sc8 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(scm + 16 * p));
+        const __m128i sc8 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(sc + 16 * p));
         const __m256i sc_lo = _mm256_cvtepu8_epi16(_mm_unpacklo_epi8(sc8, sc8));  // lanes 2r, 2r+1 = sc_(2p)r
         const __m256i sc_hi = _mm256_cvtepu8_epi16(_mm_unpackhi_epi8(sc8, sc8));  // sc_(2p+1)r
         const uint8_t* qs = blk.qs + 256 * p;
@@ -199,7 +199,7 @@ void DotGroupQ4_K(const uint8_t* group, const uint8_t* act, size_t act_stride, i
       // Three or four tokens: the sub-block loop stays rolled and each token sums its 8 steps in turn (fewer
       // live registers; an unrolled form spilled and measured ~12% slower at 4 tokens).
       for (int j = 0; j < 8; ++j) {
-        const __m128i sc8 = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(scm + 8 * j));
+        const __m128i sc8 = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(sc + 8 * j));
         const __m256i sc16 = _mm256_cvtepu8_epi16(_mm_unpacklo_epi8(sc8, sc8));
         const uint8_t* qs = blk.qs + 256 * (j / 2);
         const int shift = 4 * (j % 2);
@@ -219,8 +219,7 @@ void DotGroupQ4_K(const uint8_t* group, const uint8_t* act, size_t act_stride, i
       }
     }
     __m256i mins[4];
-#pragma GCC unroll 4
-    for (int i = 0; i < 4; ++i) mins[i] = _mm256_cvtepu8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(scm + 64 + 16 * i)));
+    UnpackQ4_KxMins16(blk, mins);
     const __m256 d = Halves8(blk.d), dmin = Halves8(blk.dmin);
 #pragma GCC unroll 4
     for (int t = 0; t < NT; ++t) {
