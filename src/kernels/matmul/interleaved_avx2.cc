@@ -105,26 +105,16 @@ void DotGroupQ8_0(const uint8_t* group, const uint8_t* act, size_t act_stride, i
   for (int t = 0; t < NT; ++t) _mm256_storeu_ps(out + 8 * t, acc[t]);
 }
 
-// A Q4_Kx8 block's 64 scales and 64 mins (repack.h) rebuilt from its lo / hi planes with 16-bit shifts and
-// byte masks (the masks keep only bits that stayed in their byte): the scales as bytes sc[0..63] into a local
-// array before the sub-block loops (3 loads, 1 shift, 4 ANDs, 2 ORs), the mins after them as the int16 vectors
-// the min term wants, lanes 16 i .. 16 i + 15 of m (3 loads, 4 shifts, 4 ANDs, 2 ORs, 4 widenings), so no
-// unpacked min stays live, or goes through memory, during the loops.
-inline void UnpackQ4_KxScales(const BlockQ4_Kx8& blk, uint8_t* sc /* [64], 32-byte aligned */) {
-  const __m256i low4 = _mm256_set1_epi8(0x0F), bits45 = _mm256_set1_epi8(0x30);
-  const __m256i hi = Load256(blk.hi);
-  _mm256_store_si256(reinterpret_cast<__m256i*>(sc), _mm256_or_si256(_mm256_and_si256(Load256(blk.lo), low4),
-                                                                     _mm256_and_si256(_mm256_slli_epi16(hi, 4), bits45)));
-  _mm256_store_si256(reinterpret_cast<__m256i*>(sc + 32),
-                     _mm256_or_si256(_mm256_and_si256(Load256(blk.lo + 32), low4), _mm256_and_si256(hi, bits45)));
-}
+// A Q4_Kx8 block's 64 mins (repack.h) rebuilt from its scm / mh planes as the int16 vectors the min term wants,
+// lanes 16 i .. 16 i + 15 of m: 3 loads, 4 16-bit shifts, 4 ANDs (which keep only bits that stayed in their
+// byte), 2 ORs and 4 widenings per block. (The scales need one AND where they are loaded: scm & 63.)
 inline void UnpackQ4_KxMins16(const BlockQ4_Kx8& blk, __m256i* mins /* [4] */) {
-  const __m256i low4 = _mm256_set1_epi8(0x0F), bits45 = _mm256_set1_epi8(0x30);
-  const __m256i hi = Load256(blk.hi);
-  const __m256i m0 = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(Load256(blk.lo), 4), low4),
-                                     _mm256_and_si256(_mm256_slli_epi16(hi, 2), bits45));
-  const __m256i m1 = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(Load256(blk.lo + 32), 4), low4),
-                                     _mm256_and_si256(_mm256_srli_epi16(hi, 2), bits45));
+  const __m256i low2 = _mm256_set1_epi8(0x03), bits25 = _mm256_set1_epi8(0x3C);
+  const __m256i mh = Load256(blk.mh);
+  const __m256i m0 = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(Load256(blk.scm), 6), low2),
+                                     _mm256_and_si256(_mm256_slli_epi16(mh, 2), bits25));
+  const __m256i m1 = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(Load256(blk.scm + 32), 6), low2),
+                                     _mm256_and_si256(_mm256_srli_epi16(mh, 2), bits25));
   mins[0] = _mm256_cvtepu8_epi16(_mm256_castsi256_si128(m0));
   mins[1] = _mm256_cvtepu8_epi16(_mm256_extracti128_si256(m0, 1));
   mins[2] = _mm256_cvtepu8_epi16(_mm256_castsi256_si128(m1));
@@ -139,14 +129,13 @@ template <int NT>
 void DotGroupQ4_K(const uint8_t* group, const uint8_t* act, size_t act_stride, int64_t n_blocks, float* out) {
   const auto* blocks = reinterpret_cast<const BlockQ4_Kx8*>(group);
   const __m256i low4 = _mm256_set1_epi8(0x0F);
+  const __m128i low6 = _mm_set1_epi8(0x3F);  // a scale is bits 0-5 of its scm byte
   __m256 acc[NT];
 #pragma GCC unroll 4
   for (int t = 0; t < NT; ++t) acc[t] = _mm256_setzero_ps();
   for (int64_t b = 0; b < n_blocks; ++b) {
     const BlockQ4_Kx8& blk = blocks[b];
     if constexpr (NT > 2) PrefetchAhead<sizeof(BlockQ4_Kx8)>(&blk);
-    alignas(32) uint8_t sc[64];  // the scales as bytes, for the loops below to load as they need them
-    UnpackQ4_KxScales(blk, sc);
     __m256i isum[NT];
 #pragma GCC unroll 4
     for (int t = 0; t < NT; ++t) isum[t] = _mm256_setzero_si256();
@@ -168,7 +157,7 @@ void DotGroupQ4_K(const uint8_t* group, const uint8_t* act, size_t act_stride, i
       for (int t = 0; t < NT; ++t) x0[t] = reinterpret_cast<const uint8_t*>(reinterpret_cast<const BlockQ8_K*>(act + t * act_stride)[b].qs);
 #pragma GCC unroll 1
       for (int p = 0; p < 4; ++p) {
-        const __m128i sc8 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(sc + 16 * p));
+        const __m128i sc8 = _mm_and_si128(_mm_loadu_si128(reinterpret_cast<const __m128i*>(blk.scm + 16 * p)), low6);
         const __m256i sc_lo = _mm256_cvtepu8_epi16(_mm_unpacklo_epi8(sc8, sc8));  // lanes 2r, 2r+1 = sc_(2p)r
         const __m256i sc_hi = _mm256_cvtepu8_epi16(_mm_unpackhi_epi8(sc8, sc8));  // sc_(2p+1)r
         const uint8_t* qs = blk.qs + 256 * p;
@@ -199,7 +188,7 @@ void DotGroupQ4_K(const uint8_t* group, const uint8_t* act, size_t act_stride, i
       // Three or four tokens: the sub-block loop stays rolled and each token sums its 8 steps in turn (fewer
       // live registers; an unrolled form spilled and measured ~12% slower at 4 tokens).
       for (int j = 0; j < 8; ++j) {
-        const __m128i sc8 = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(sc + 8 * j));
+        const __m128i sc8 = _mm_and_si128(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(blk.scm + 8 * j)), low6);
         const __m256i sc16 = _mm256_cvtepu8_epi16(_mm_unpacklo_epi8(sc8, sc8));
         const uint8_t* qs = blk.qs + 256 * (j / 2);
         const int shift = 4 * (j % 2);

@@ -144,19 +144,18 @@ void PackScalesK4(const uint8_t* sc, const uint8_t* m, uint8_t* q) {
   }
 }
 
-// Scale / min q (0..63, the sc / m index of repack.h) of a Q4_Kx8 block, in and out of its lo / hi planes:
-// the low 4 bits in lo[q] (scales low nibble, mins high), bits 4-5 in hi[q % 32] at bit 4 (q / 32) (scales)
-// or 4 (q / 32) + 2 (mins).
-uint8_t Q4_KxScale(const BlockQ4_Kx8& b, int q) {
-  return uint8_t((b.lo[q] & 15) | ((b.hi[q % 32] >> (4 * (q / 32))) & 3) << 4);
-}
+// Scale / min q (0..63, the sc / m index of repack.h) of a Q4_Kx8 block, in and out of its scm / mh planes:
+// the scale in bits 0-5 of scm[q], the min's bits 0-1 in bits 6-7 of scm[q] and its bits 2-5 in the low
+// (q < 32) or high nibble of mh[q % 32].
+uint8_t Q4_KxScale(const BlockQ4_Kx8& b, int q) { return uint8_t(b.scm[q] & 63); }
 uint8_t Q4_KxMin(const BlockQ4_Kx8& b, int q) {
-  return uint8_t((b.lo[q] >> 4) | ((b.hi[q % 32] >> (4 * (q / 32) + 2)) & 3) << 4);
+  return uint8_t((b.scm[q] >> 6) | ((b.mh[q % 32] >> (4 * (q / 32))) & 15) << 2);
 }
-void SetQ4_KxSixBits(BlockQ4_Kx8& b, int q, bool is_min, uint8_t v) {
-  const int nib = is_min ? 4 : 0, sh = 4 * (q / 32) + (is_min ? 2 : 0);
-  b.lo[q] = uint8_t((b.lo[q] & ~(15 << nib)) | (v & 15) << nib);
-  b.hi[q % 32] = uint8_t((b.hi[q % 32] & ~(3 << sh)) | ((v >> 4) & 3) << sh);
+void SetQ4_KxScale(BlockQ4_Kx8& b, int q, uint8_t v) { b.scm[q] = uint8_t((b.scm[q] & 0xC0) | (v & 63)); }
+void SetQ4_KxMin(BlockQ4_Kx8& b, int q, uint8_t v) {
+  const int sh = 4 * (q / 32);
+  b.scm[q] = uint8_t((b.scm[q] & 63) | (v & 3) << 6);
+  b.mh[q % 32] = uint8_t((b.mh[q % 32] & ~(15 << sh)) | ((v >> 2) & 15) << sh);
 }
 
 struct Q4_KLayout {
@@ -168,8 +167,8 @@ struct Q4_KLayout {
     uint8_t sc[8], m[8];
     UnpackScalesK4(s.scales, sc, m);
     for (int j = 0; j < 8; ++j) {
-      SetQ4_KxSixBits(d, 8 * j + r, false, sc[j]);
-      SetQ4_KxSixBits(d, 16 * (j / 2) + 2 * r + j % 2, true, m[j]);
+      SetQ4_KxScale(d, 8 * j + r, sc[j]);
+      SetQ4_KxMin(d, 16 * (j / 2) + 2 * r + j % 2, m[j]);
     }
     for (int p = 0; p < 4; ++p) PutSteps(s.qs + 32 * p, r, 8, d.qs + 256 * p);
   }

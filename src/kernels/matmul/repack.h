@@ -88,21 +88,21 @@ static_assert(sizeof(BlockQ5_1x8) == 192);
 //   sc[8 j + r] = scale of sub-block j (32 values) of row r; m[16 i + 2 r + e] = min of sub-block 2 i + e
 //   (int16 pairs after widening, matching the activation's pair of 32-value sums); qs[256 p + 32 k + 4 r + i]
 //   = row r's qs[32 p + 4 k + i]: low nibbles = step k of sub-block 2p, high nibbles = step k of 2p + 1.
-// but stored 6 bits each (128 x 6 bits = 96 bytes), split into a nibble plane and a 2-bit plane laid out so
-// that a kernel rebuilds all 128 bytes with two 32-byte halves of lo, one of hi, and 16-bit shifts + masks
-// (nothing crosses a byte into the bits kept):
-//   lo[q] = (sc[q] & 15) | (m[q] & 15) << 4                              (q = 0..63)
-//   hi[i] = sc[i] >> 4 | (m[i] >> 4) << 2 | (sc[32 + i] >> 4) << 4 | (m[32 + i] >> 4) << 6   (i = 0..31)
-// so, per byte, sc[0..31] = (lo & 15) | (hi << 4) & 0x30, m[0..31] = (lo >> 4 & 15) | (hi << 2) & 0x30,
-// sc[32..63] = (lo[32..] & 15) | hi & 0x30, m[32..63] = (lo[32..] >> 4 & 15) | (hi >> 2) & 0x30.
+// but stored 6 bits each (128 x 6 bits = 96 bytes): every scale with the low 2 bits of the min of the same
+// index in one byte, the min's other 4 bits in a nibble plane:
+//   scm[q] = sc[q] | (m[q] & 3) << 6                          (q = 0..63)
+//   mh[i]  = (m[i] >> 2) | (m[32 + i] >> 2) << 4               (i = 0..31)
+// so a kernel gets any scale with one AND (scm & 63) where it loads it, and rebuilds the 64 mins per block from
+// two 32-byte halves of scm and one of mh with 16-bit shifts and byte masks (nothing crosses a byte into the
+// bits kept): m[0..31] = (scm >> 6) & 3 | (mh << 2) & 0x3C, m[32..63] = (scm[32..] >> 6) & 3 | (mh >> 2) & 0x3C.
 // Per token (BlockQ8_K a, s_j = a.bsums[2j] + a.bsums[2j+1]), with all sums exact integers:
 //   isum_r = sum_j sc_jr * sum_l q_jr[l] a.qs[32 j + l],  msum_r = sum_j m_jr * s_j
 //   acc_r = fma(isum_r, d_r * a.d, acc_r); acc_r = fma(-msum_r, dmin_r * a.d, acc_r)
 struct BlockQ4_Kx8 {
   uint16_t d[8];
   uint16_t dmin[8];
-  uint8_t lo[64];    // low 4 bits of sc[q] and m[q], see above
-  uint8_t hi[32];    // bits 4-5 of sc[i], m[i], sc[32 + i], m[32 + i]
+  uint8_t scm[64];   // sc[q] and bits 0-1 of m[q], see above
+  uint8_t mh[32];    // bits 2-5 of m[i] and m[32 + i]
   uint8_t qs[1024];
 };
 static_assert(sizeof(BlockQ4_Kx8) == 1152);
