@@ -1,5 +1,5 @@
 // The interleaved Q4_K layout (kernels/matmul/repack.h: BlockQ4_Kx8, 1152 bytes, its 6-bit scales and mins
-// split into a nibble plane and a 2-bit plane) beyond the shared repacked-layout tests of matmul_test.cc:
+// split over the scm bytes and the mh nibble plane) beyond the shared repacked-layout tests of matmul_test.cc:
 // scales and mins at the extreme 6-bit values (0, 15, 16, 31, 32, 47, 48, 63: every nibble and 2-bit pattern
 // edge, in every sub-block of both halves of the planes) survive the repack bit for bit (DequantizeWeightRow
 // equals the row layout's dequantization), the AVX2 group kernels equal their scalar twins bit for bit for
