@@ -148,8 +148,8 @@ void DotGroupQ4_K(const uint8_t* group, const uint8_t* act, size_t act_stride, i
     // stride prefetcher, as a rolled loop does not (rolling by 4 or 8 steps measured alike).
     // Prefetch distance 8 KB, not the common 2 KB: with the 1152-byte block (18 whole lines) 2 KB streamed ~6%
     // slower than the 1184-byte block did, 4-8 KB ~5-10% faster at one thread and ~3-5% at two (alternating
-    // variants in one process, 2048x5632 weights streamed from DRAM; 12 KB fell back). The old block gained
-    // ~5% / ~3% from 8 KB too, so about half the gain is the distance and half the 2.8% fewer bytes.
+    // variants in one process, 2048x5632 weights streamed from DRAM; 12 KB fell back). The 1184-byte block
+    // gained ~5% / ~3% from 8 KB too: the smaller block adds ~2-4% at one thread, ~1% at two.
     constexpr int kQ4_KPrefetchBytes = 8192;
     if constexpr (NT <= 2) {
       static_assert(offsetof(BlockQ4_Kx8, qs) == 128);
