@@ -105,6 +105,20 @@ void DotGroupQ8_0(const uint8_t* group, const uint8_t* act, size_t act_stride, i
   for (int t = 0; t < NT; ++t) _mm256_storeu_ps(out + 8 * t, acc[t]);
 }
 
+// A Q4_Kx8 block's 64 mins (repack.h) as the 4 int16 vectors of the min term (lane 2 r + e of vector u =
+// m_(2u+e)r): the mh nibbles split into two clean planes (3 ops), each scm byte and its nibble meet in one
+// int16 lane by vpunpck{l,h}bw, and lane >> 6 is the min. 3 loads and 11 ops per block.
+inline void UnpackQ4_KxMins16(const BlockQ4_Kx8& blk, __m256i* mins /* [4] */) {
+  const __m256i low4 = _mm256_set1_epi8(0x0F);
+  const __m256i mh = Load256(blk.mh);
+  const __m256i mh_lo = _mm256_and_si256(mh, low4), mh_hi = _mm256_and_si256(_mm256_srli_epi16(mh, 4), low4);
+  const __m256i s0 = Load256(blk.scm), s1 = Load256(blk.scm + 32);
+  mins[0] = _mm256_srli_epi16(_mm256_unpacklo_epi8(s0, mh_lo), 6);
+  mins[1] = _mm256_srli_epi16(_mm256_unpackhi_epi8(s0, mh_lo), 6);
+  mins[2] = _mm256_srli_epi16(_mm256_unpacklo_epi8(s1, mh_hi), 6);
+  mins[3] = _mm256_srli_epi16(_mm256_unpackhi_epi8(s1, mh_hi), 6);
+}
+
 // Q4_K: per sub-block j (32 values) the Q4_0 inner loop (int16 sums over 8 steps), then vpmaddwd with the
 // 8 rows' sub-block scales (pairs of int16 lanes) -> int32, summed over the super-block. The mins meet the
 // activation's 32-value sums with 4 vpmaddwd per token. Bounds: a sub-block's int16 lane <= 30480, times a
@@ -113,6 +127,7 @@ template <int NT>
 void DotGroupQ4_K(const uint8_t* group, const uint8_t* act, size_t act_stride, int64_t n_blocks, float* out) {
   const auto* blocks = reinterpret_cast<const BlockQ4_Kx8*>(group);
   const __m256i low4 = _mm256_set1_epi8(0x0F);
+  const __m128i low6 = _mm_set1_epi8(63);  // a scale is bits 0-5 of its scm byte (repack.h)
   __m256 acc[NT];
 #pragma GCC unroll 4
   for (int t = 0; t < NT; ++t) acc[t] = _mm256_setzero_ps();
@@ -126,21 +141,26 @@ void DotGroupQ4_K(const uint8_t* group, const uint8_t* act, size_t act_stride, i
     // each 32-byte vector loaded once; per step k the 8 rows' 4 quants, added into each token's int16 sums
     // (bound above, in any order). The step loop stays rolled, two steps (one 64-byte line) per iteration with
     // one prefetch each, the block's header lines prefetched at its start (PrefetchAhead's contract: every
-    // line kPrefetchBytes ahead is touched). The fully unrolled form (64 weight loads at distinct addresses
+    // line kQ4_KPrefetchBytes ahead is touched). The fully unrolled form (64 weight loads at distinct addresses
     // per block) computed as fast from cache but streamed 12-24% slower from DRAM (one TinyLlama-shaped stack
     // of Q4_K matrices, alternating variants: one thread 13.2 -> 14.9 GB/s, two 22.5 -> 27.4 GB/s, where
     // Q4_0 streamed 15.5 and 26.5): its 64 load instructions per block defeat the core's per-instruction
     // stride prefetcher, as a rolled loop does not (rolling by 4 or 8 steps measured alike).
+    // Prefetch distance 8 KB, not the common 2 KB: with the 1152-byte block (18 whole lines) 2 KB streamed ~6%
+    // slower than the 1184-byte block did, 4-8 KB ~5-10% faster at one thread and ~3-5% at two (alternating
+    // variants in one process, 2048x5632 weights streamed from DRAM; 12 KB fell back). The 1184-byte block
+    // gained ~5% / ~3% from 8 KB too: the smaller block adds ~2-4% at one thread, ~1% at two.
+    constexpr int kQ4_KPrefetchBytes = 8192;
     if constexpr (NT <= 2) {
-      static_assert(offsetof(BlockQ4_Kx8, qs) == 160);
-#pragma GCC unroll 3
-      for (int i = 0; i < 160; i += 64) _mm_prefetch(reinterpret_cast<const char*>(&blk) + kPrefetchBytes + i, _MM_HINT_T0);
+      static_assert(offsetof(BlockQ4_Kx8, qs) == 128);
+#pragma GCC unroll 2
+      for (int i = 0; i < 128; i += 64) _mm_prefetch(reinterpret_cast<const char*>(&blk) + kQ4_KPrefetchBytes + i, _MM_HINT_T0);
       const uint8_t* x0[NT];
 #pragma GCC unroll 2
       for (int t = 0; t < NT; ++t) x0[t] = reinterpret_cast<const uint8_t*>(reinterpret_cast<const BlockQ8_K*>(act + t * act_stride)[b].qs);
 #pragma GCC unroll 1
       for (int p = 0; p < 4; ++p) {
-        const __m128i sc8 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(blk.sc + 16 * p));
+        const __m128i sc8 = _mm_and_si128(_mm_loadu_si128(reinterpret_cast<const __m128i*>(blk.scm + 16 * p)), low6);
         const __m256i sc_lo = _mm256_cvtepu8_epi16(_mm_unpacklo_epi8(sc8, sc8));  // lanes 2r, 2r+1 = sc_(2p)r
         const __m256i sc_hi = _mm256_cvtepu8_epi16(_mm_unpackhi_epi8(sc8, sc8));  // sc_(2p+1)r
         const uint8_t* qs = blk.qs + 256 * p;
@@ -149,7 +169,7 @@ void DotGroupQ4_K(const uint8_t* group, const uint8_t* act, size_t act_stride, i
         for (int t = 0; t < NT; ++t) sl[t] = sh[t] = _mm256_setzero_si256();
 #pragma GCC unroll 1
         for (int k = 0; k < 8; k += 2) {
-          _mm_prefetch(reinterpret_cast<const char*>(qs + 32 * k) + kPrefetchBytes, _MM_HINT_T0);
+          _mm_prefetch(reinterpret_cast<const char*>(qs + 32 * k) + kQ4_KPrefetchBytes, _MM_HINT_T0);
 #pragma GCC unroll 2
           for (int kk = k; kk < k + 2; ++kk) {
             const __m256i v = Load256(qs + 32 * kk);
@@ -171,7 +191,7 @@ void DotGroupQ4_K(const uint8_t* group, const uint8_t* act, size_t act_stride, i
       // Three or four tokens: the sub-block loop stays rolled and each token sums its 8 steps in turn (fewer
       // live registers; an unrolled form spilled and measured ~12% slower at 4 tokens).
       for (int j = 0; j < 8; ++j) {
-        const __m128i sc8 = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(blk.sc + 8 * j));
+        const __m128i sc8 = _mm_and_si128(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(blk.scm + 8 * j)), low6);
         const __m256i sc16 = _mm256_cvtepu8_epi16(_mm_unpacklo_epi8(sc8, sc8));
         const uint8_t* qs = blk.qs + 256 * (j / 2);
         const int shift = 4 * (j % 2);
@@ -191,8 +211,7 @@ void DotGroupQ4_K(const uint8_t* group, const uint8_t* act, size_t act_stride, i
       }
     }
     __m256i mins[4];
-#pragma GCC unroll 4
-    for (int i = 0; i < 4; ++i) mins[i] = _mm256_cvtepu8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(blk.m + 16 * i)));
+    UnpackQ4_KxMins16(blk, mins);
     const __m256 d = Halves8(blk.d), dmin = Halves8(blk.dmin);
 #pragma GCC unroll 4
     for (int t = 0; t < NT; ++t) {

@@ -144,6 +144,27 @@ void PackScalesK4(const uint8_t* sc, const uint8_t* m, uint8_t* q) {
   }
 }
 
+// Scale j of row r, and min j of row r, of a Q4_Kx8 block, in and out of its scm / mh planes (repack.h): the
+// scale in bits 0-5 of scm[8 j + r]; the min in bits 6-7 of scm[s] and the low (s < 32) or high nibble of
+// mh[s % 32], s = Q4_KxMinSlot(j, r).
+int Q4_KxMinSlot(int j, int r) {
+  const int u = j / 2, lane = 2 * r + j % 2;  // int16 lane of the kernel's min vector u
+  return 32 * (u / 2) + 8 * (u % 2) + 16 * (lane / 8) + lane % 8;
+}
+uint8_t Q4_KxScale(const BlockQ4_Kx8& b, int j, int r) { return uint8_t(b.scm[8 * j + r] & 63); }
+uint8_t Q4_KxMin(const BlockQ4_Kx8& b, int j, int r) {
+  const int s = Q4_KxMinSlot(j, r);
+  return uint8_t((b.scm[s] >> 6) | ((b.mh[s % 32] >> (4 * (s / 32))) & 15) << 2);
+}
+void SetQ4_KxScale(BlockQ4_Kx8& b, int j, int r, uint8_t v) {
+  b.scm[8 * j + r] = uint8_t((b.scm[8 * j + r] & 0xC0) | (v & 63));
+}
+void SetQ4_KxMin(BlockQ4_Kx8& b, int j, int r, uint8_t v) {
+  const int s = Q4_KxMinSlot(j, r), sh = 4 * (s / 32);
+  b.scm[s] = uint8_t((b.scm[s] & 63) | (v & 3) << 6);
+  b.mh[s % 32] = uint8_t((b.mh[s % 32] & ~(15 << sh)) | ((v >> 2) & 15) << sh);
+}
+
 struct Q4_KLayout {
   using Src = BlockQ4_K;
   using Dst = BlockQ4_Kx8;
@@ -153,8 +174,8 @@ struct Q4_KLayout {
     uint8_t sc[8], m[8];
     UnpackScalesK4(s.scales, sc, m);
     for (int j = 0; j < 8; ++j) {
-      d.sc[8 * j + r] = sc[j];
-      d.m[16 * (j / 2) + 2 * r + j % 2] = m[j];
+      SetQ4_KxScale(d, j, r, sc[j]);
+      SetQ4_KxMin(d, j, r, m[j]);
     }
     for (int p = 0; p < 4; ++p) PutSteps(s.qs + 32 * p, r, 8, d.qs + 256 * p);
   }
@@ -163,8 +184,8 @@ struct Q4_KLayout {
     s.dmin = d.dmin[r];
     uint8_t sc[8], m[8];
     for (int j = 0; j < 8; ++j) {
-      sc[j] = d.sc[8 * j + r];
-      m[j] = d.m[16 * (j / 2) + 2 * r + j % 2];
+      sc[j] = Q4_KxScale(d, j, r);
+      m[j] = Q4_KxMin(d, j, r);
     }
     PackScalesK4(sc, m, s.scales);
     for (int p = 0; p < 4; ++p) GetSteps(d.qs + 256 * p, r, 8, s.qs + 32 * p);
@@ -299,8 +320,8 @@ void DotGroupQ4_KRef(const uint8_t* group, const uint8_t* act, size_t act_stride
             const uint8_t byte = blk.qs[256 * (j / 2) + 32 * (l / 4) + 4 * r + l % 4];
             sub += ((j % 2) ? (byte >> 4) : (byte & 0x0F)) * a[b].qs[32 * j + l];
           }
-          isum += blk.sc[8 * j + r] * sub;
-          msum += blk.m[16 * (j / 2) + 2 * r + j % 2] * (a[b].bsums[2 * j] + a[b].bsums[2 * j + 1]);
+          isum += Q4_KxScale(blk, j, r) * sub;
+          msum += Q4_KxMin(blk, j, r) * (a[b].bsums[2 * j] + a[b].bsums[2 * j + 1]);
         }
         acc[r] = std::fma(float(isum), FP16ToF32(blk.d[r]) * a[b].d, acc[r]);
         acc[r] = std::fma(-float(msum), FP16ToF32(blk.dmin[r]) * a[b].d, acc[r]);
