@@ -21,6 +21,7 @@
 #include "kernels/quant/blocks.h"
 #include "kernels/quant/quant.h"
 #include "kernels/ref/matmul.h"
+#include "kernels/repack_test_util.h"
 
 namespace seek {
 namespace {
@@ -69,22 +70,10 @@ std::vector<uint8_t> ExtremeQ4K(int64_t n_in, int64_t n_out, std::vector<uint8_t
   return bytes;
 }
 
-struct Packed {
-  std::vector<uint8_t> rows, packed;
-  MatMulWeight plain, inter;
-};
+using Packed = repack_test::RepackedForTest;
 
 Packed Repack(int64_t n_in, int64_t n_out, std::vector<uint8_t> rows) {
-  const DType t = DType::kQ4_K;
-  Packed p;
-  p.rows = std::move(rows);
-  p.plain = MatMulWeight{t, p.rows.data(), *RowBytes(t, n_in), n_in, n_out};
-  p.packed.resize(RepackedBytes(WeightLayout::kInterleaved8, t, n_in, n_out));
-  RepackWeight(p.plain, WeightLayout::kInterleaved8, p.packed.data(), nullptr);
-  p.inter = p.plain;
-  p.inter.data = p.packed.data();
-  p.inter.layout = WeightLayout::kInterleaved8;
-  return p;
+  return repack_test::RepackForTest(DType::kQ4_K, n_in, n_out, std::move(rows));
 }
 
 std::vector<float> RandomActs(int64_t n, uint32_t seed) {
@@ -97,19 +86,7 @@ std::vector<float> RandomActs(int64_t n, uint32_t seed) {
 }
 
 // Per output: 6 sigma of the Q8_K activation rounding error (256-value blocks) + fp32 rounding.
-double Budget(const float* wrow, const float* x, int64_t n_in) {
-  double mag = 0, var = 0;
-  for (int64_t b = 0; b < n_in; b += 256) {
-    double amax = 0;
-    for (int64_t i = b; i < b + 256; ++i) amax = std::max(amax, double(std::fabs(x[i])));
-    const double step = amax / 127.0;
-    for (int64_t i = b; i < b + 256; ++i) {
-      mag += std::fabs(double(wrow[i]) * x[i]);
-      var += double(wrow[i]) * wrow[i] * step * step / 12.0;
-    }
-  }
-  return 6.0 * std::sqrt(var) + 2e-5 * mag + 1e-6;
-}
+double Budget(const float* wrow, const float* x, int64_t n_in) { return repack_test::ActRoundingBudget(wrow, x, n_in, 256); }
 
 // The row layout's dequantization is the GGML formula on the scales / mins we chose (so PackK4 is right and
 // the test's scales really are the extremes), and the repacked rows dequantize to exactly the same floats.

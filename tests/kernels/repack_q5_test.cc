@@ -20,6 +20,7 @@
 #include "kernels/matmul/repack.h"
 #include "kernels/quant/quant.h"
 #include "kernels/ref/matmul.h"
+#include "kernels/repack_test_util.h"
 
 namespace seek {
 namespace {
@@ -49,38 +50,8 @@ std::vector<float> RandomActs(int64_t n, uint32_t seed) {
   return x;
 }
 
-// A weight and its repacked copy.
-struct Packed {
-  std::vector<uint8_t> rows, packed;
-  MatMulWeight plain, inter;
-};
-
-Packed Repack(DType t, int64_t n_in, int64_t n_out, std::vector<uint8_t> rows) {
-  Packed p;
-  p.rows = std::move(rows);
-  p.plain = MatMulWeight{t, p.rows.data(), *RowBytes(t, n_in), n_in, n_out};
-  p.packed.resize(RepackedBytes(WeightLayout::kInterleaved8, t, n_in, n_out));
-  RepackWeight(p.plain, WeightLayout::kInterleaved8, p.packed.data(), nullptr);
-  p.inter = p.plain;
-  p.inter.data = p.packed.data();
-  p.inter.layout = WeightLayout::kInterleaved8;
-  return p;
-}
-
-// Per output: 6 sigma of the activation rounding error + fp32 rounding (as matmul_test.cc's budgets).
-double Budget(const float* wrow, const float* x, int64_t n_in) {
-  double mag = 0, var = 0;
-  for (int64_t b = 0; b < n_in; b += 32) {
-    double amax = 0;
-    for (int64_t i = b; i < b + 32; ++i) amax = std::max(amax, double(std::fabs(x[i])));
-    const double step = amax / 127.0;
-    for (int64_t i = b; i < b + 32; ++i) {
-      mag += std::fabs(double(wrow[i]) * x[i]);
-      var += double(wrow[i]) * wrow[i] * step * step / 12.0;
-    }
-  }
-  return 6.0 * std::sqrt(var) + 2e-5 * mag + 1e-6;
-}
+// Per output: 6 sigma of the activation rounding error (32-value blocks) + fp32 rounding.
+double Budget(const float* wrow, const float* x, int64_t n_in) { return repack_test::ActRoundingBudget(wrow, x, n_in, 32); }
 
 // The AVX2 group kernel for NT tokens (n_tokens = NT calls exactly dot[NT - 1]) equals its scalar twin bit for
 // bit; several n_in (1, 3 and 44 blocks), n_out with a padded last group, 1 and 2 threads.
@@ -92,7 +63,7 @@ TEST(RepackedQ5, Avx2GroupKernelsMatchScalarTwins) {
     ASSERT_NE(FindGroupKernelsRef(t), nullptr);
     for (int64_t n_in : {32, 96, 1408}) {
       for (int64_t n_out : {5, 8, 37}) {
-        const Packed p = Repack(t, n_in, n_out, RandomQ5(t, n_in, n_out, uint32_t(n_in + n_out)));
+        const repack_test::RepackedForTest p = repack_test::RepackForTest(t, n_in, n_out, RandomQ5(t, n_in, n_out, uint32_t(n_in + n_out)));
         for (int64_t nt = 1; nt <= 4; ++nt) {
           const std::vector<float> x = RandomActs(n_in * nt, uint32_t(nt * 13 + n_in));
           for (int threads : {1, 2}) {
@@ -127,7 +98,7 @@ TEST(RepackedQ5, ExtremeQuantsStayExact) {
       std::memcpy(&rows[off], &hd, 2);
       if (t == DType::kQ5_1) std::memcpy(&rows[off + 2], &hm, 2);
     }
-    const Packed p = Repack(t, n_in, n_out, rows);
+    const repack_test::RepackedForTest p = repack_test::RepackForTest(t, n_in, n_out, rows);
     for (float sign : {1.0f, -1.0f}) {
       const int64_t nt = 4;
       const std::vector<float> x(size_t(n_in * nt), 0.5f * sign);  // a.d = 0.5 / 127, qs = +-127, a.s = +-16
@@ -158,9 +129,9 @@ TEST(RepackedQ5, ExtremeQuantsStayExact) {
 TEST(RepackedQ5, MatMulManyExpertsMatchReference) {
   const int64_t n_in = 1408, n_out = 60, n_jobs = 6;
   for (DType t : kQ5Types) {
-    std::vector<Packed> experts;
+    std::vector<repack_test::RepackedForTest> experts;
     for (int64_t e = 0; e < n_jobs; ++e)
-      experts.push_back(Repack(t, n_in, n_out, RandomQ5(t, n_in, n_out, uint32_t(e + 1))));
+      experts.push_back(repack_test::RepackForTest(t, n_in, n_out, RandomQ5(t, n_in, n_out, uint32_t(e + 1))));
     for (int64_t n_tokens : {1, 3, 9}) {
       std::vector<std::vector<float>> xs, want, got;
       for (int64_t e = 0; e < n_jobs; ++e) {
