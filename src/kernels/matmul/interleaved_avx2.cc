@@ -256,7 +256,7 @@ void DotGroupQ6_K(const uint8_t* group, const uint8_t* act, size_t act_stride, i
       // to bits 4, 5 with one 16-bit shift and a mask (no bits cross a byte into bits 4-5). Two steps share int16
       // lanes (<= 2 * 16002), then vpmaddwd with the sub-block's scales.
       const __m256i mask30 = _mm256_set1_epi8(0x30);
-#pragma GCC unroll 2
+#pragma GCC unroll 1
       for (int h = 0; h < 2; ++h) {
 #pragma GCC unroll 2
         for (int gp = 0; gp < 2; ++gp) {  // groups g = 2 gp, 2 gp + 1
@@ -267,7 +267,7 @@ void DotGroupQ6_K(const uint8_t* group, const uint8_t* act, size_t act_stride, i
             sc16[e][0] = _mm256_cvtepi8_epi16(_mm_unpacklo_epi8(x, x));  // lanes 2r, 2r+1 = sc_jr
             sc16[e][1] = _mm256_cvtepi8_epi16(_mm_unpackhi_epi8(x, x));
           }
-#pragma GCC unroll 4
+#pragma GCC unroll 1
           for (int kk = 0; kk < 8; kk += 2) {
             __m256i s16[2][NT];
 #pragma GCC unroll 2
