@@ -41,14 +41,7 @@ std::vector<uint8_t> RandomQ5(DType t, int64_t n_in, int64_t n_out, uint32_t see
   return w;
 }
 
-std::vector<float> RandomActs(int64_t n, uint32_t seed) {
-  std::mt19937 rng(seed);
-  std::uniform_real_distribution<float> u(-1.0f, 1.0f);
-  std::vector<float> x(static_cast<size_t>(n));
-  for (float& v : x) v = u(rng);
-  x[size_t(seed % uint32_t(n))] *= 20.0f;  // an outlier
-  return x;
-}
+using repack_test::RandomActs;
 
 // Per output: 6 sigma of the activation rounding error (32-value blocks) + fp32 rounding.
 double Budget(const float* wrow, const float* x, int64_t n_in) { return repack_test::ActRoundingBudget(wrow, x, n_in, 32); }

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <random>
 #include <utility>
 #include <vector>
 
@@ -27,6 +28,16 @@ inline RepackedForTest RepackForTest(DType t, int64_t n_in, int64_t n_out, std::
   p.inter.data = p.packed.data();
   p.inter.layout = WeightLayout::kInterleaved8;
   return p;
+}
+
+// n activations uniform in [-1, 1] with one outlier (x 20), so one block's quantization step is coarse.
+inline std::vector<float> RandomActs(int64_t n, uint32_t seed) {
+  std::mt19937 rng(seed);
+  std::uniform_real_distribution<float> u(-1.0f, 1.0f);
+  std::vector<float> x(static_cast<size_t>(n));
+  for (float& v : x) v = u(rng);
+  x[size_t(seed % uint32_t(n))] *= 20.0f;  // an outlier
+  return x;
 }
 
 // Error budget of one output against the fp32 reference: 6 sigma of the activation rounding error (8-bit
