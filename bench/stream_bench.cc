@@ -12,6 +12,11 @@
 //   build/bench/stream_bench [-t THREADS] [-r ROUNDS] [-n TOKENS] TYPE[+il] ...
 //   e.g. stream_bench -t 2 -r 9 q4_0 q8_0 q4_K q6_K
 // "+il" forces the interleaved layout where the table would keep rows (Q6_K).
+// Two more reads per round: the same buffer with 32-byte loads (the shape of `seek bench --machine`'s probe,
+// which compare_llamacpp.py pairs with each decode), and the first stack's own bytes read matrix by matrix in
+// 8-row groups through the pool, as the kernels walk them: kernel / that row is what the arithmetic costs,
+// that row / the wide read what the per-matrix structure (barriers, short streams) costs.
+#include <immintrin.h>
 #include <sys/mman.h>
 
 #include <algorithm>
@@ -124,6 +129,21 @@ double Median(std::vector<double> v) {
   return v[v.size() / 2];
 }
 
+// XOR of n 64-bit words read as 32-byte loads, four per 128-byte step (the shape of `seek bench --machine`'s
+// read probe); n is a multiple of 16.
+__attribute__((target("avx2"))) uint64_t WideRead(const uint64_t* p, int64_t n) {
+  __m256i a0 = _mm256_setzero_si256(), a1 = a0, a2 = a0, a3 = a0;
+  for (int64_t i = 0; i < n; i += 16) {
+    const __m256i* q = reinterpret_cast<const __m256i*>(p + i);
+    a0 = _mm256_xor_si256(a0, _mm256_load_si256(q));
+    a1 = _mm256_xor_si256(a1, _mm256_load_si256(q + 1));
+    a2 = _mm256_xor_si256(a2, _mm256_load_si256(q + 2));
+    a3 = _mm256_xor_si256(a3, _mm256_load_si256(q + 3));
+  }
+  const __m256i a = _mm256_xor_si256(_mm256_xor_si256(a0, a1), _mm256_xor_si256(a2, a3));
+  return uint64_t(_mm256_extract_epi64(a, 0)) ^ uint64_t(_mm256_extract_epi64(a, 3));
+}
+
 int Main(int argc, char** argv) {
   CLI::App app{"decode streaming efficiency per weight type against the read bandwidth"};
   int threads = 2, rounds = 9, tokens = 1;
@@ -149,7 +169,7 @@ int Main(int argc, char** argv) {
   for (size_t i = 0; i < x.size(); ++i) x[i] = float(int(i * 2654435761u % 2001) - 1000) / 1000.0f;
 
   std::vector<std::vector<double>> rate(stacks.size());
-  std::vector<double> read_rate;
+  std::vector<double> read_rate, wide_rate, mat_rate;
   std::vector<uint64_t> sums(size_t(threads) * 8);
   for (int r = 0; r < rounds; ++r) {
     for (size_t i = 0; i < stacks.size(); ++i) {
@@ -166,17 +186,39 @@ int Main(int argc, char** argv) {
       sums[size_t(th) * 8] += s0 + s1 + s2 + s3;
     });
     read_rate.push_back(double(read_bytes) / Seconds(t0) / 1e9);
+    // The wide read: 32-byte loads, four per 128-byte step (the shape of `seek bench --machine`'s probe).
+    const auto t1 = std::chrono::steady_clock::now();
+    pool.ParallelFor(int64_t(read_bytes / 8) / piece, [&](int64_t b, int64_t e, int th) {
+      sums[size_t(th) * 8 + 1] += WideRead(buf + b * piece, (e - b) * piece);
+    });
+    wide_rate.push_back(double(read_bytes) / Seconds(t1) / 1e9);
+    // The first stack's bytes read as the kernels walk them: one ParallelFor per matrix, 8-row groups.
+    const auto t2 = std::chrono::steady_clock::now();
+    for (const MatMulWeight& w : stacks[0].weights) {
+      const size_t gbytes = RepackedBytes(w.layout, w.type, w.n_in, 8);
+      pool.ParallelFor(w.n_out / 8, [&](int64_t b, int64_t e, int th) {
+        sums[size_t(th) * 8 + 2] += WideRead(reinterpret_cast<const uint64_t*>(static_cast<const uint8_t*>(w.data) + b * gbytes), int64_t((e - b) * gbytes / 8) & ~int64_t(15));
+      }, 2);
+    }
+    mat_rate.push_back(double(stacks[0].bytes) / Seconds(t2) / 1e9);
   }
-  std::printf("| type | MB per pass | GB/s median (min-max) | of the read probe, median of rounds |\n|---|---|---|---|\n");
-  for (size_t i = 0; i < stacks.size(); ++i) {
-    std::vector<double> ratio;
-    for (int r = 0; r < rounds; ++r) ratio.push_back(rate[i][size_t(r)] / read_rate[size_t(r)]);
-    std::printf("| %s | %.1f | %.2f (%.2f-%.2f) | %.3f |\n", stacks[i].name.c_str(), double(stacks[i].bytes) / 1e6,
-                Median(rate[i]), *std::min_element(rate[i].begin(), rate[i].end()),
-                *std::max_element(rate[i].begin(), rate[i].end()), Median(ratio));
-  }
-  std::printf("| read probe | %.1f | %.2f (%.2f-%.2f) | 1 |\n", double(read_bytes) / 1e6, Median(read_rate),
-              *std::min_element(read_rate.begin(), read_rate.end()), *std::max_element(read_rate.begin(), read_rate.end()));
+  // Median over rounds of a rate's ratio to the same round's probe.
+  auto ratio = [&](const std::vector<double>& v, const std::vector<double>& probe) {
+    std::vector<double> q;
+    for (int r = 0; r < rounds; ++r) q.push_back(v[size_t(r)] / probe[size_t(r)]);
+    return Median(q);
+  };
+  auto row = [&](const std::string& name, double mb, const std::vector<double>& v) {
+    std::printf("| %s | %.1f | %.2f (%.2f-%.2f) | %.3f | %.3f |\n", name.c_str(), mb, Median(v),
+                *std::min_element(v.begin(), v.end()), *std::max_element(v.begin(), v.end()), ratio(v, read_rate),
+                ratio(v, wide_rate));
+  };
+  std::printf("| type | MB per pass | GB/s median (min-max) | of the read probe | of the wide read |\n"
+              "|---|---|---|---|---|\n");
+  for (size_t i = 0; i < stacks.size(); ++i) row(stacks[i].name, double(stacks[i].bytes) / 1e6, rate[i]);
+  row("read probe (8-byte loads)", double(read_bytes) / 1e6, read_rate);
+  row("wide read (32-byte loads)", double(read_bytes) / 1e6, wide_rate);
+  row(stacks[0].name + " bytes, wide read per matrix", double(stacks[0].bytes) / 1e6, mat_rate);
   std::printf("(%d threads, %d token(s) per multiply, %d rounds; checksum %llu)\n", threads, tokens, rounds,
               static_cast<unsigned long long>(sums[0] & 1));
   return 0;

@@ -45,7 +45,7 @@ class ThreadPool {
   static constexpr int64_t kSpinMicros = 300;
   // Callers that cut their own work into pieces of equal cost (MatMulMany) make this many per thread, so the
   // guided claims can still balance them.
-  static constexpr int kChunksPerThread = 16;
+  static constexpr int kChunksPerThread = 128;
 
  private:
   void WorkerLoop(int index);

@@ -479,6 +479,10 @@ void MatMulInterleaved8Groups(const GroupKernelSet& k, const MatMulWeight& w, co
       const int64_t n_rows = std::min<int64_t>(kInterleave, w.n_out - o);
       for (int64_t t = t0; t < t1; t += 4) {
         const int nt = int(std::min<int64_t>(4, t1 - t));
+        if (nt == 1 && n_rows == kInterleave) {  // decode: straight into y (a libc memcpy per group cost ~1%)
+          k.dot[0](group, act + t * act_stride, act_stride, n_blocks, y + t * w.n_out + o);
+          continue;
+        }
         k.dot[nt - 1](group, act + t * act_stride, act_stride, n_blocks, out);
         for (int i = 0; i < nt; ++i) {
           std::memcpy(y + (t + i) * w.n_out + o, out + i * kInterleave, size_t(n_rows) * sizeof(float));
