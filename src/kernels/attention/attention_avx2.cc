@@ -94,6 +94,36 @@ const float* RowsF32(const KvRows& r, int64_t b0, int64_t nb, int64_t g, int64_t
   return scratch;
 }
 
+// s[j] = q . k[j] for the keys j in [j, nv) left over by the four-key loops, one at a time.
+void ScoresFrom(const float* q, const float* k, int64_t kstride, int64_t j, int64_t nv, int64_t d, float* s) {
+  const int64_t d8 = d & ~int64_t(7);
+  for (; j < nv; ++j) {
+    const float* kj = k + j * kstride;
+    __m256 a = _mm256_setzero_ps();
+    for (int64_t i = 0; i < d8; i += 8)
+      a = _mm256_fmadd_ps(_mm256_loadu_ps(q + i), _mm256_loadu_ps(kj + i), a);
+    float sum = HSum(a);
+    for (int64_t i = d8; i < d; ++i) sum += q[i] * kj[i];
+    s[j] = sum;
+  }
+}
+
+// s[j..j+4) of one query from its four accumulators and the d % 8 tail (shared by Scores and Scores2, so a
+// row's scores have the same bits whichever of them computed it).
+inline void FinishFour(const float* q, const float* k0, int64_t kstride, int64_t d8, int64_t d, __m256 a0,
+                       __m256 a1, __m256 a2, __m256 a3, float* s) {
+  _mm_storeu_ps(s, HSum4(a0, a1, a2, a3));
+  const float* k1 = k0 + kstride;
+  const float* k2 = k1 + kstride;
+  const float* k3 = k2 + kstride;
+  for (int64_t i = d8; i < d; ++i) {
+    s[0] += q[i] * k0[i];
+    s[1] += q[i] * k1[i];
+    s[2] += q[i] * k2[i];
+    s[3] += q[i] * k3[i];
+  }
+}
+
 // s[j] = q . k[j], j in [0, nv), four keys at a time.
 void Scores(const float* q, const float* k, int64_t kstride, int64_t nv, int64_t d, float* s) {
   const int64_t d8 = d & ~int64_t(7);
@@ -111,23 +141,42 @@ void Scores(const float* q, const float* k, int64_t kstride, int64_t nv, int64_t
       a2 = _mm256_fmadd_ps(qv, _mm256_loadu_ps(k2 + i), a2);
       a3 = _mm256_fmadd_ps(qv, _mm256_loadu_ps(k3 + i), a3);
     }
-    _mm_storeu_ps(s + j, HSum4(a0, a1, a2, a3));
-    for (int64_t i = d8; i < d; ++i) {
-      s[j] += q[i] * k0[i];
-      s[j + 1] += q[i] * k1[i];
-      s[j + 2] += q[i] * k2[i];
-      s[j + 3] += q[i] * k3[i];
+    FinishFour(q, k0, kstride, d8, d, a0, a1, a2, a3, s + j);
+  }
+  ScoresFrom(q, k, kstride, j, nv, d, s);
+}
+
+// Scores for two queries at once (two heads of one token: the same keys): each key vector is loaded once for
+// both, so 6 loads feed 8 FMAs (Scores: 5 loads, 4 FMAs). Every (query, key) sum runs the same FMA chain as in
+// Scores, so the bits are the same.
+void Scores2(const float* q0, const float* q1, const float* k, int64_t kstride, int64_t nv, int64_t d, float* s0,
+             float* s1) {
+  const int64_t d8 = d & ~int64_t(7);
+  int64_t j = 0;
+  for (; j + 4 <= nv; j += 4) {
+    const float* k0 = k + j * kstride;
+    const float* k1 = k0 + kstride;
+    const float* k2 = k1 + kstride;
+    const float* k3 = k2 + kstride;
+    __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0, b0 = a0, b1 = a0, b2 = a0, b3 = a0;
+    for (int64_t i = 0; i < d8; i += 8) {
+      const __m256 x0 = _mm256_loadu_ps(k0 + i), x1 = _mm256_loadu_ps(k1 + i);
+      const __m256 x2 = _mm256_loadu_ps(k2 + i), x3 = _mm256_loadu_ps(k3 + i);
+      const __m256 qa = _mm256_loadu_ps(q0 + i), qb = _mm256_loadu_ps(q1 + i);
+      a0 = _mm256_fmadd_ps(qa, x0, a0);
+      a1 = _mm256_fmadd_ps(qa, x1, a1);
+      a2 = _mm256_fmadd_ps(qa, x2, a2);
+      a3 = _mm256_fmadd_ps(qa, x3, a3);
+      b0 = _mm256_fmadd_ps(qb, x0, b0);
+      b1 = _mm256_fmadd_ps(qb, x1, b1);
+      b2 = _mm256_fmadd_ps(qb, x2, b2);
+      b3 = _mm256_fmadd_ps(qb, x3, b3);
     }
+    FinishFour(q0, k0, kstride, d8, d, a0, a1, a2, a3, s0 + j);
+    FinishFour(q1, k0, kstride, d8, d, b0, b1, b2, b3, s1 + j);
   }
-  for (; j < nv; ++j) {
-    const float* kj = k + j * kstride;
-    __m256 a = _mm256_setzero_ps();
-    for (int64_t i = 0; i < d8; i += 8)
-      a = _mm256_fmadd_ps(_mm256_loadu_ps(q + i), _mm256_loadu_ps(kj + i), a);
-    float sum = HSum(a);
-    for (int64_t i = d8; i < d; ++i) sum += q[i] * kj[i];
-    s[j] = sum;
-  }
+  ScoresFrom(q0, k, kstride, j, nv, d, s0);
+  ScoresFrom(q1, k, kstride, j, nv, d, s1);
 }
 
 // s[j] = exp(s[j] - m), j in [0, n); returns the sum.
@@ -148,7 +197,25 @@ float ExpShift(float* s, int64_t n, float m) {
   return sum;
 }
 
-// o[0..d) = c * o + sum_j p[j] v[j] (c = 1 skips the rescale).
+// o[i..d) = c * o + sum_j p[j] v[j] for the dimensions from i on that the 32-wide loops leave, 8 and then 1 at
+// a time.
+void AccumulateFrom(float* o, float c, const float* p, const float* v, int64_t vstride, int64_t nv, int64_t i,
+                    int64_t d) {
+  const __m256 cv = _mm256_set1_ps(c);
+  for (; i + 8 <= d; i += 8) {
+    __m256 a = _mm256_mul_ps(cv, _mm256_loadu_ps(o + i));
+    for (int64_t j = 0; j < nv; ++j)
+      a = _mm256_fmadd_ps(_mm256_set1_ps(p[j]), _mm256_loadu_ps(v + j * vstride + i), a);
+    _mm256_storeu_ps(o + i, a);
+  }
+  for (; i < d; ++i) {
+    float a = c * o[i];
+    for (int64_t j = 0; j < nv; ++j) a += p[j] * v[j * vstride + i];
+    o[i] = a;
+  }
+}
+
+// o[0..d) = c * o + sum_j p[j] v[j].
 void Accumulate(float* o, float c, const float* p, const float* v, int64_t vstride, int64_t nv, int64_t d) {
   const __m256 cv = _mm256_set1_ps(c);
   int64_t i = 0;
@@ -169,17 +236,48 @@ void Accumulate(float* o, float c, const float* p, const float* v, int64_t vstri
     _mm256_storeu_ps(o + i + 16, a2);
     _mm256_storeu_ps(o + i + 24, a3);
   }
-  for (; i + 8 <= d; i += 8) {
-    __m256 a = _mm256_mul_ps(cv, _mm256_loadu_ps(o + i));
-    for (int64_t j = 0; j < nv; ++j)
-      a = _mm256_fmadd_ps(_mm256_set1_ps(p[j]), _mm256_loadu_ps(v + j * vstride + i), a);
-    _mm256_storeu_ps(o + i, a);
+  AccumulateFrom(o, c, p, v, vstride, nv, i, d);
+}
+
+// Accumulate for two rows over the same values (two heads of one token): each value vector is loaded once
+// for both, 4 loads and 2 broadcasts per 8 FMAs (Accumulate: 4 loads, 1 broadcast, 4 FMAs). Every output
+// lane runs the same chain as in Accumulate, so the bits are the same.
+void Accumulate2(float* o0, float* o1, float c0, float c1, const float* p0, const float* p1, const float* v,
+                 int64_t vstride, int64_t nv, int64_t d) {
+  const __m256 cv0 = _mm256_set1_ps(c0), cv1 = _mm256_set1_ps(c1);
+  int64_t i = 0;
+  for (; i + 32 <= d; i += 32) {
+    __m256 a0 = _mm256_mul_ps(cv0, _mm256_loadu_ps(o0 + i)), a1 = _mm256_mul_ps(cv0, _mm256_loadu_ps(o0 + i + 8)),
+           a2 = _mm256_mul_ps(cv0, _mm256_loadu_ps(o0 + i + 16)),
+           a3 = _mm256_mul_ps(cv0, _mm256_loadu_ps(o0 + i + 24));
+    __m256 b0 = _mm256_mul_ps(cv1, _mm256_loadu_ps(o1 + i)), b1 = _mm256_mul_ps(cv1, _mm256_loadu_ps(o1 + i + 8)),
+           b2 = _mm256_mul_ps(cv1, _mm256_loadu_ps(o1 + i + 16)),
+           b3 = _mm256_mul_ps(cv1, _mm256_loadu_ps(o1 + i + 24));
+    for (int64_t j = 0; j < nv; ++j) {
+      const float* vj = v + j * vstride + i;
+      const __m256 x0 = _mm256_loadu_ps(vj), x1 = _mm256_loadu_ps(vj + 8);
+      const __m256 x2 = _mm256_loadu_ps(vj + 16), x3 = _mm256_loadu_ps(vj + 24);
+      const __m256 pa = _mm256_set1_ps(p0[j]), pb = _mm256_set1_ps(p1[j]);
+      a0 = _mm256_fmadd_ps(pa, x0, a0);
+      a1 = _mm256_fmadd_ps(pa, x1, a1);
+      a2 = _mm256_fmadd_ps(pa, x2, a2);
+      a3 = _mm256_fmadd_ps(pa, x3, a3);
+      b0 = _mm256_fmadd_ps(pb, x0, b0);
+      b1 = _mm256_fmadd_ps(pb, x1, b1);
+      b2 = _mm256_fmadd_ps(pb, x2, b2);
+      b3 = _mm256_fmadd_ps(pb, x3, b3);
+    }
+    _mm256_storeu_ps(o0 + i, a0);
+    _mm256_storeu_ps(o0 + i + 8, a1);
+    _mm256_storeu_ps(o0 + i + 16, a2);
+    _mm256_storeu_ps(o0 + i + 24, a3);
+    _mm256_storeu_ps(o1 + i, b0);
+    _mm256_storeu_ps(o1 + i + 8, b1);
+    _mm256_storeu_ps(o1 + i + 16, b2);
+    _mm256_storeu_ps(o1 + i + 24, b3);
   }
-  for (; i < d; ++i) {
-    float a = c * o[i];
-    for (int64_t j = 0; j < nv; ++j) a += p[j] * v[j * vstride + i];
-    o[i] = a;
-  }
+  AccumulateFrom(o0, c0, p0, v, vstride, nv, i, d);
+  AccumulateFrom(o1, c1, p1, v, vstride, nv, i, d);
 }
 
 // Per-thread buffers of one work item.
@@ -232,14 +330,29 @@ void RunTile(const AttentionParams& p, const Rows& it, int64_t kv0, int64_t kv1,
     for (int64_t t = t0; t < t1; ++t) {
       const int64_t nv = std::min(nb, p.pos0 + t - b0 + 1);  // causal mask of this tile
       if (nv <= 0) continue;
-      for (int64_t r = (t - t0) * nh; r < (t - t0 + 1) * nh; ++r) {
-        float* s = sc.s.data() + r * bk;
-        Scores(sc.q.data() + r * dk, k, kstride, nv, dk, s);
+      // Online-softmax step of row r over its scores s; returns the rescale factor of its old output.
+      auto update = [&](int64_t r, float* s) {
         float mx = m[r];
         for (int64_t j = 0; j < nv; ++j) mx = std::max(mx, s[j]);
         const float c = m[r] == kNegInf ? 0.0f : std::exp(m[r] - mx);
         l[r] = c * l[r] + ExpShift(s, nv, mx);
         m[r] = mx;
+        return c;
+      };
+      // The token's heads two at a time (they share the keys and values), then an odd one alone.
+      int64_t r = (t - t0) * nh;
+      const int64_t r_end = r + nh;
+      for (; r + 2 <= r_end; r += 2) {
+        float* s0 = sc.s.data() + r * bk;
+        float* s1 = s0 + bk;
+        Scores2(sc.q.data() + r * dk, sc.q.data() + (r + 1) * dk, k, kstride, nv, dk, s0, s1);
+        const float c0 = update(r, s0), c1 = update(r + 1, s1);
+        Accumulate2(o + r * dv, o + (r + 1) * dv, c0, c1, s0, s1, v, vstride, nv, dv);
+      }
+      if (r < r_end) {
+        float* s = sc.s.data() + r * bk;
+        Scores(sc.q.data() + r * dk, k, kstride, nv, dk, s);
+        const float c = update(r, s);
         Accumulate(o + r * dv, c, s, v, vstride, nv, dv);
       }
     }
