@@ -44,7 +44,8 @@ class ThreadPool {
   // How long an idle worker spins before it sleeps.
   static constexpr int64_t kSpinMicros = 300;
   // Callers that cut their own work into pieces of equal cost (MatMulMany) make this many per thread, so the
-  // guided claims can still balance them.
+  // guided claims can still balance them: the last claim is one piece, and a thread that finishes first
+  // waits for at most that (16 per thread left ~45 us slices in V2-Lite's MoE decode; docs/KERNELS.md).
   static constexpr int kChunksPerThread = 128;
 
  private:

@@ -86,6 +86,13 @@ inline void PrefetchLine(const void* p, int i) {
   if (i * 64 < kBytes) _mm_prefetch(static_cast<const char*>(p) + kPrefetchBytes + 64 * i, _MM_HINT_T0);
 }
 
+// GroupKernelSet::run1 from a one-token group kernel: flatten inlines kDot into the loop.
+template <auto kDot>
+__attribute__((flatten)) void RunGroups1(const uint8_t* groups, size_t group_bytes, int64_t n_groups,
+                                         const uint8_t* act, int64_t n_blocks, float* out) {
+  for (int64_t g = 0; g < n_groups; ++g) kDot(groups + size_t(g) * group_bytes, act, 0, n_blocks, out + 8 * g);
+}
+
 inline __m256i Load256(const void* p) { return _mm256_loadu_si256(static_cast<const __m256i*>(p)); }
 
 // exp(x), relative error < 2e-7 for x in [-87, 88] (clamped outside; a NaN input gives exp(-87)). Used by the

@@ -86,11 +86,11 @@ const GroupKernelSet* FindQ5GroupKernels(DType t) {
   static const GroupKernelSet kQ5_0 = {
       ActKind::kQ8x32, QuantizeActQ8x32Avx2Fn,
       {DotGroupQ5<BlockQ5_0x8, false, 1>, DotGroupQ5<BlockQ5_0x8, false, 2>, DotGroupQ5<BlockQ5_0x8, false, 3>,
-       DotGroupQ5<BlockQ5_0x8, false, 4>}};
+       DotGroupQ5<BlockQ5_0x8, false, 4>}, RunGroups1<DotGroupQ5<BlockQ5_0x8, false, 1>>};
   static const GroupKernelSet kQ5_1 = {
       ActKind::kQ8x32, QuantizeActQ8x32Avx2Fn,
       {DotGroupQ5<BlockQ5_1x8, true, 1>, DotGroupQ5<BlockQ5_1x8, true, 2>, DotGroupQ5<BlockQ5_1x8, true, 3>,
-       DotGroupQ5<BlockQ5_1x8, true, 4>}};
+       DotGroupQ5<BlockQ5_1x8, true, 4>}, RunGroups1<DotGroupQ5<BlockQ5_1x8, true, 1>>};
   switch (t) {
     case DType::kQ5_0: return &kQ5_0;
     case DType::kQ5_1: return &kQ5_1;

@@ -372,17 +372,17 @@ const GroupKernelSet* FindGroupKernels(DType t) {
   static const GroupKernelSet kQ4_0 = {
       ActKind::kQ8x32, QuantizeActQ8x32Avx2Fn,
       {DotGroupQ4<BlockQ4_0x8, false, 1>, DotGroupQ4<BlockQ4_0x8, false, 2>, DotGroupQ4<BlockQ4_0x8, false, 3>,
-       DotGroupQ4<BlockQ4_0x8, false, 4>}};
+       DotGroupQ4<BlockQ4_0x8, false, 4>}, RunGroups1<DotGroupQ4<BlockQ4_0x8, false, 1>>};
   static const GroupKernelSet kQ4_1 = {
       ActKind::kQ8x32, QuantizeActQ8x32Avx2Fn,
       {DotGroupQ4<BlockQ4_1x8, true, 1>, DotGroupQ4<BlockQ4_1x8, true, 2>, DotGroupQ4<BlockQ4_1x8, true, 3>,
-       DotGroupQ4<BlockQ4_1x8, true, 4>}};
+       DotGroupQ4<BlockQ4_1x8, true, 4>}, RunGroups1<DotGroupQ4<BlockQ4_1x8, true, 1>>};
   static const GroupKernelSet kQ8_0 = {ActKind::kQ8x32, QuantizeActQ8x32Avx2Fn,
-                                       {DotGroupQ8_0<1>, DotGroupQ8_0<2>, DotGroupQ8_0<3>, DotGroupQ8_0<4>}};
+                                       {DotGroupQ8_0<1>, DotGroupQ8_0<2>, DotGroupQ8_0<3>, DotGroupQ8_0<4>}, RunGroups1<DotGroupQ8_0<1>>};
   static const GroupKernelSet kQ4_K = {ActKind::kQ8K, QuantizeActQ8KAvx2Fn,
-                                       {DotGroupQ4_K<1>, DotGroupQ4_K<2>, DotGroupQ4_K<3>, DotGroupQ4_K<4>}};
+                                       {DotGroupQ4_K<1>, DotGroupQ4_K<2>, DotGroupQ4_K<3>, DotGroupQ4_K<4>}, RunGroups1<DotGroupQ4_K<1>>};
   static const GroupKernelSet kQ6_K = {ActKind::kQ8K, QuantizeActQ8KAvx2Fn,
-                                       {DotGroupQ6_K<1>, DotGroupQ6_K<2>, DotGroupQ6_K<3>, DotGroupQ6_K<4>}};
+                                       {DotGroupQ6_K<1>, DotGroupQ6_K<2>, DotGroupQ6_K<3>, DotGroupQ6_K<4>}, RunGroups1<DotGroupQ6_K<1>>};
   switch (t) {
     case DType::kQ4_0: return &kQ4_0;
     case DType::kQ4_1: return &kQ4_1;

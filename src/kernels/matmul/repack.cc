@@ -471,6 +471,13 @@ void MatMulInterleaved8Groups(const GroupKernelSet& k, const MatMulWeight& w, co
   const auto* base = static_cast<const uint8_t*>(w.data);
   const int64_t tile = TokenTile(act_stride);
   float out[4 * kInterleave];  // [NT][8]
+  if (n_tokens == 1 && k.run1) {  // decode: the groups with 8 real rows in one call, straight into y
+    const int64_t full_end = std::min(end, w.n_out / kInterleave);
+    if (begin < full_end) {
+      k.run1(base + size_t(begin) * group_bytes, group_bytes, full_end - begin, act, n_blocks, y + begin * kInterleave);
+      begin = full_end;
+    }
+  }
   for (int64_t t0 = 0; t0 < n_tokens; t0 += tile) {
     const int64_t t1 = std::min(n_tokens, t0 + tile);
     for (int64_t g = begin; g < end; ++g) {
@@ -479,7 +486,7 @@ void MatMulInterleaved8Groups(const GroupKernelSet& k, const MatMulWeight& w, co
       const int64_t n_rows = std::min<int64_t>(kInterleave, w.n_out - o);
       for (int64_t t = t0; t < t1; t += 4) {
         const int nt = int(std::min<int64_t>(4, t1 - t));
-        if (nt == 1 && n_rows == kInterleave) {  // decode: straight into y (a libc memcpy per group cost ~1%)
+        if (nt == 1 && n_rows == kInterleave) {  // straight into y (a libc memcpy per group cost ~1% of decode)
           k.dot[0](group, act + t * act_stride, act_stride, n_blocks, y + t * w.n_out + o);
           continue;
         }

@@ -140,10 +140,17 @@ void DequantizeWeightRow(const TensorView& w, int64_t row, float* out);
 // or 256 for Q4_K). act points at token 0's activation row, token t's at act + t * act_stride.
 using GroupKernelFn = void (*)(const uint8_t* group, const uint8_t* act, size_t act_stride, int64_t n_blocks,
                                float* out);
+// One token against n_groups consecutive groups (group_bytes apart): out[8 g + r] = dot(row r of group g).
+using GroupRunFn = void (*)(const uint8_t* groups, size_t group_bytes, int64_t n_groups, const uint8_t* act,
+                            int64_t n_blocks, float* out);
 struct GroupKernelSet {
   ActKind act;             // kQ8x32 (32-value blocks) or kQ8K (Q4_K)
   ActQuantFn quantize;     // activations to `act`
   GroupKernelFn dot[4];    // dot[NT - 1] handles NT tokens
+  // Optional decode loop: dot[0] over a run of full groups with the loop inside the kernel file, so the
+  // per-group call, the driver's token loop and the kernel's constant set-up are paid once per run (they
+  // were ~1% of a decode step in MatMulInterleaved8Groups). Null: the driver calls dot[0] per group.
+  GroupRunFn run1 = nullptr;
 };
 
 // The scalar twins (any CPU); null for types without an interleaved layout.
