@@ -93,6 +93,13 @@ __attribute__((flatten)) void RunGroups1(const uint8_t* groups, size_t group_byt
   for (int64_t g = 0; g < n_groups; ++g) kDot(groups + size_t(g) * group_bytes, act, 0, n_blocks, out + 8 * g);
 }
 
+// RowKernelSet::run1 from a one-token row kernel, the same way.
+template <auto kDot>
+__attribute__((flatten)) void RunRows1(const uint8_t* rows, size_t row_bytes, int64_t n_rows, const uint8_t* act,
+                                       int64_t n_in, float* y) {
+  for (int64_t o = 0; o < n_rows; ++o) kDot(rows + size_t(o) * row_bytes, act, 0, n_in, y + o, 1);
+}
+
 inline __m256i Load256(const void* p) { return _mm256_loadu_si256(static_cast<const __m256i*>(p)); }
 
 // exp(x), relative error < 2e-7 for x in [-87, 88] (clamped outside; a NaN input gives exp(-87)). Used by the

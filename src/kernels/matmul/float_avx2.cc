@@ -81,7 +81,8 @@ void DotRow(const uint8_t* w, const uint8_t* act, size_t act_stride, int64_t n_i
 
 template <class Type>
 RowKernelSet MakeSet() {
-  return {ActKind::kF32, nullptr, {DotRow<Type, 1>, DotRow<Type, 2>, DotRow<Type, 3>, DotRow<Type, 4>}};
+  return {ActKind::kF32, nullptr, {DotRow<Type, 1>, DotRow<Type, 2>, DotRow<Type, 3>, DotRow<Type, 4>},
+          RunRows1<DotRow<Type, 1>>};
 }
 
 }  // namespace

@@ -196,11 +196,14 @@ void DotRowQ6_K(const uint8_t* w, const uint8_t* act, size_t act_stride, int64_t
 
 const RowKernelSet* FindKQuantRowKernels(DType t) {
   static const RowKernelSet kQ4_K = {ActKind::kQ8K, QuantizeActQ8KAvx2Fn,
-                                     {DotRowQ4_K<1>, DotRowQ4_K<2>, DotRowQ4_K<3>, DotRowQ4_K<4>}};
+                                     {DotRowQ4_K<1>, DotRowQ4_K<2>, DotRowQ4_K<3>, DotRowQ4_K<4>},
+                                     RunRows1<DotRowQ4_K<1>>};
   static const RowKernelSet kQ5_K = {ActKind::kQ8K, QuantizeActQ8KAvx2Fn,
-                                     {DotRowQ5_K<1>, DotRowQ5_K<2>, DotRowQ5_K<3>, DotRowQ5_K<4>}};
+                                     {DotRowQ5_K<1>, DotRowQ5_K<2>, DotRowQ5_K<3>, DotRowQ5_K<4>},
+                                     RunRows1<DotRowQ5_K<1>>};
   static const RowKernelSet kQ6_K = {ActKind::kQ8K, QuantizeActQ8KAvx2Fn,
-                                     {DotRowQ6_K<1>, DotRowQ6_K<2>, DotRowQ6_K<3>, DotRowQ6_K<4>}};
+                                     {DotRowQ6_K<1>, DotRowQ6_K<2>, DotRowQ6_K<3>, DotRowQ6_K<4>},
+                                     RunRows1<DotRowQ6_K<1>>};
   switch (t) {
     case DType::kQ4_K: return &kQ4_K;
     case DType::kQ5_K: return &kQ5_K;

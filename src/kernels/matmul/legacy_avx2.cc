@@ -127,7 +127,7 @@ void DotRow(const uint8_t* w, const uint8_t* act, size_t act_stride, int64_t n_i
 template <class Type>
 RowKernelSet MakeSet() {
   return {ActKind::kQ8x32, QuantizeActQ8x32Avx2Fn,
-          {DotRow<Type, 1>, DotRow<Type, 2>, DotRow<Type, 3>, DotRow<Type, 4>}};
+          {DotRow<Type, 1>, DotRow<Type, 2>, DotRow<Type, 3>, DotRow<Type, 4>}, RunRows1<DotRow<Type, 1>>};
 }
 
 }  // namespace

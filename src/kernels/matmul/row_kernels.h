@@ -29,10 +29,16 @@ using RowKernelFn = void (*)(const uint8_t* w, const uint8_t* act, size_t act_st
 // Quantizes one fp32 activation row of n values into `out` (ActKind kQ8x32 or kQ8K).
 using ActQuantFn = void (*)(const float* x, void* out, int64_t n);
 
+// One token against n_rows consecutive weight rows (row_bytes apart): y[o] = dot(row o), o < n_rows.
+using RowRunFn = void (*)(const uint8_t* rows, size_t row_bytes, int64_t n_rows, const uint8_t* act, int64_t n_in,
+                          float* y);
 struct RowKernelSet {
   ActKind act;
   ActQuantFn quantize;  // null for kF32
   RowKernelFn dot[4];   // dot[NT - 1] handles NT tokens
+  // Optional decode loop: dot[0] over a run of rows with the loop inside the kernel file (one call per run
+  // instead of per row: a Q6_K row of 2048 values is ~1.7 KB, ~120 ns of streaming). Null: per-row calls.
+  RowRunFn run1 = nullptr;
 };
 
 // Bytes of one token's activations of n_in values in form `act`.

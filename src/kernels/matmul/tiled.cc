@@ -22,6 +22,10 @@ size_t ActRowBytes(ActKind act, int64_t n_in) {
 void MatMulTiledRows(const RowKernelSet& k, const MatMulWeight& w, const uint8_t* act, size_t act_stride,
                      float* y, int64_t n_tokens, int64_t begin, int64_t end) {
   const auto* base = static_cast<const uint8_t*>(w.data);
+  if (n_tokens == 1 && k.run1) {  // decode: one call for the whole run of rows
+    if (begin < end) k.run1(base + begin * w.row_bytes, w.row_bytes, end - begin, act, w.n_in, y + begin);
+    return;
+  }
   const int64_t tile = TokenTile(act_stride);
   for (int64_t t0 = 0; t0 < n_tokens; t0 += tile) {
     const int64_t t1 = std::min(n_tokens, t0 + tile);
