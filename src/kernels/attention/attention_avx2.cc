@@ -108,8 +108,7 @@ void ScoresFrom(const float* q, const float* k, int64_t kstride, int64_t j, int6
   }
 }
 
-// s[j..j+4) of one query from its four accumulators and the d % 8 tail (shared by Scores and Scores2, so a
-// row's scores have the same bits whichever of them computed it).
+// s[j..j+4) of one query from its four accumulators and the d % 8 tail.
 inline void FinishFour(const float* q, const float* k0, int64_t kstride, int64_t d8, int64_t d, __m256 a0,
                        __m256 a1, __m256 a2, __m256 a3, float* s) {
   _mm_storeu_ps(s, HSum4(a0, a1, a2, a3));
@@ -124,8 +123,11 @@ inline void FinishFour(const float* q, const float* k0, int64_t kstride, int64_t
   }
 }
 
-// s[j] = q . k[j], j in [0, nv), four keys at a time.
-void Scores(const float* q, const float* k, int64_t kstride, int64_t nv, int64_t d, float* s) {
+// s[r][j] = q[r] . k[j] for R queries (heads of one token: the same keys), j in [0, nv), four keys at a time.
+// Each key vector is loaded once for all R queries (R = 2: 6 loads feed 8 FMAs; R = 1: 5 loads, 4 FMAs). Every
+// (query, key) sum runs the same FMA chain for any R, so the bits do not depend on how heads are grouped.
+template <int R>
+void Scores(const float* const* q, const float* k, int64_t kstride, int64_t nv, int64_t d, float* const* s) {
   const int64_t d8 = d & ~int64_t(7);
   int64_t j = 0;
   for (; j + 4 <= nv; j += 4) {
@@ -133,50 +135,23 @@ void Scores(const float* q, const float* k, int64_t kstride, int64_t nv, int64_t
     const float* k1 = k0 + kstride;
     const float* k2 = k1 + kstride;
     const float* k3 = k2 + kstride;
-    __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
-    for (int64_t i = 0; i < d8; i += 8) {
-      const __m256 qv = _mm256_loadu_ps(q + i);
-      a0 = _mm256_fmadd_ps(qv, _mm256_loadu_ps(k0 + i), a0);
-      a1 = _mm256_fmadd_ps(qv, _mm256_loadu_ps(k1 + i), a1);
-      a2 = _mm256_fmadd_ps(qv, _mm256_loadu_ps(k2 + i), a2);
-      a3 = _mm256_fmadd_ps(qv, _mm256_loadu_ps(k3 + i), a3);
-    }
-    FinishFour(q, k0, kstride, d8, d, a0, a1, a2, a3, s + j);
-  }
-  ScoresFrom(q, k, kstride, j, nv, d, s);
-}
-
-// Scores for two queries at once (two heads of one token: the same keys): each key vector is loaded once for
-// both, so 6 loads feed 8 FMAs (Scores: 5 loads, 4 FMAs). Every (query, key) sum runs the same FMA chain as in
-// Scores, so the bits are the same.
-void Scores2(const float* q0, const float* q1, const float* k, int64_t kstride, int64_t nv, int64_t d, float* s0,
-             float* s1) {
-  const int64_t d8 = d & ~int64_t(7);
-  int64_t j = 0;
-  for (; j + 4 <= nv; j += 4) {
-    const float* k0 = k + j * kstride;
-    const float* k1 = k0 + kstride;
-    const float* k2 = k1 + kstride;
-    const float* k3 = k2 + kstride;
-    __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0, b0 = a0, b1 = a0, b2 = a0, b3 = a0;
+    __m256 a[R][4];
+    for (int r = 0; r < R; ++r) a[r][0] = a[r][1] = a[r][2] = a[r][3] = _mm256_setzero_ps();
     for (int64_t i = 0; i < d8; i += 8) {
       const __m256 x0 = _mm256_loadu_ps(k0 + i), x1 = _mm256_loadu_ps(k1 + i);
       const __m256 x2 = _mm256_loadu_ps(k2 + i), x3 = _mm256_loadu_ps(k3 + i);
-      const __m256 qa = _mm256_loadu_ps(q0 + i), qb = _mm256_loadu_ps(q1 + i);
-      a0 = _mm256_fmadd_ps(qa, x0, a0);
-      a1 = _mm256_fmadd_ps(qa, x1, a1);
-      a2 = _mm256_fmadd_ps(qa, x2, a2);
-      a3 = _mm256_fmadd_ps(qa, x3, a3);
-      b0 = _mm256_fmadd_ps(qb, x0, b0);
-      b1 = _mm256_fmadd_ps(qb, x1, b1);
-      b2 = _mm256_fmadd_ps(qb, x2, b2);
-      b3 = _mm256_fmadd_ps(qb, x3, b3);
+#pragma GCC unroll 2
+      for (int r = 0; r < R; ++r) {
+        const __m256 qv = _mm256_loadu_ps(q[r] + i);
+        a[r][0] = _mm256_fmadd_ps(qv, x0, a[r][0]);
+        a[r][1] = _mm256_fmadd_ps(qv, x1, a[r][1]);
+        a[r][2] = _mm256_fmadd_ps(qv, x2, a[r][2]);
+        a[r][3] = _mm256_fmadd_ps(qv, x3, a[r][3]);
+      }
     }
-    FinishFour(q0, k0, kstride, d8, d, a0, a1, a2, a3, s0 + j);
-    FinishFour(q1, k0, kstride, d8, d, b0, b1, b2, b3, s1 + j);
+    for (int r = 0; r < R; ++r) FinishFour(q[r], k0, kstride, d8, d, a[r][0], a[r][1], a[r][2], a[r][3], s[r] + j);
   }
-  ScoresFrom(q0, k, kstride, j, nv, d, s0);
-  ScoresFrom(q1, k, kstride, j, nv, d, s1);
+  for (int r = 0; r < R; ++r) ScoresFrom(q[r], k, kstride, j, nv, d, s[r]);
 }
 
 // s[j] = exp(s[j] - m), j in [0, n); returns the sum.
@@ -197,7 +172,7 @@ float ExpShift(float* s, int64_t n, float m) {
   return sum;
 }
 
-// o[i..d) = c * o + sum_j p[j] v[j] for the dimensions from i on that the 32-wide loops leave, 8 and then 1 at
+// o[i..d) = c * o + sum_j p[j] v[j] for the dimensions from i on that the 32-wide loop leaves, 8 and then 1 at
 // a time.
 void AccumulateFrom(float* o, float c, const float* p, const float* v, int64_t vstride, int64_t nv, int64_t i,
                     int64_t d) {
@@ -215,69 +190,36 @@ void AccumulateFrom(float* o, float c, const float* p, const float* v, int64_t v
   }
 }
 
-// o[0..d) = c * o + sum_j p[j] v[j].
-void Accumulate(float* o, float c, const float* p, const float* v, int64_t vstride, int64_t nv, int64_t d) {
-  const __m256 cv = _mm256_set1_ps(c);
+// o[r][0..d) = c[r] * o[r] + sum_j p[r][j] v[j] for R rows over the same values (heads of one token): each
+// value vector is loaded once for all R rows (R = 2: 4 loads and 2 broadcasts per 8 FMAs). Every output lane
+// runs the same chain for any R, so the bits do not depend on how heads are grouped.
+template <int R>
+void Accumulate(float* const* o, const float* c, const float* const* p, const float* v, int64_t vstride,
+                int64_t nv, int64_t d) {
   int64_t i = 0;
   for (; i + 32 <= d; i += 32) {
-    __m256 a0 = _mm256_mul_ps(cv, _mm256_loadu_ps(o + i)), a1 = _mm256_mul_ps(cv, _mm256_loadu_ps(o + i + 8)),
-           a2 = _mm256_mul_ps(cv, _mm256_loadu_ps(o + i + 16)),
-           a3 = _mm256_mul_ps(cv, _mm256_loadu_ps(o + i + 24));
-    for (int64_t j = 0; j < nv; ++j) {
-      const __m256 pj = _mm256_set1_ps(p[j]);
-      const float* vj = v + j * vstride + i;
-      a0 = _mm256_fmadd_ps(pj, _mm256_loadu_ps(vj), a0);
-      a1 = _mm256_fmadd_ps(pj, _mm256_loadu_ps(vj + 8), a1);
-      a2 = _mm256_fmadd_ps(pj, _mm256_loadu_ps(vj + 16), a2);
-      a3 = _mm256_fmadd_ps(pj, _mm256_loadu_ps(vj + 24), a3);
+    __m256 a[R][4];
+    for (int r = 0; r < R; ++r) {
+      const __m256 cv = _mm256_set1_ps(c[r]);
+      for (int u = 0; u < 4; ++u) a[r][u] = _mm256_mul_ps(cv, _mm256_loadu_ps(o[r] + i + 8 * u));
     }
-    _mm256_storeu_ps(o + i, a0);
-    _mm256_storeu_ps(o + i + 8, a1);
-    _mm256_storeu_ps(o + i + 16, a2);
-    _mm256_storeu_ps(o + i + 24, a3);
-  }
-  AccumulateFrom(o, c, p, v, vstride, nv, i, d);
-}
-
-// Accumulate for two rows over the same values (two heads of one token): each value vector is loaded once
-// for both, 4 loads and 2 broadcasts per 8 FMAs (Accumulate: 4 loads, 1 broadcast, 4 FMAs). Every output
-// lane runs the same chain as in Accumulate, so the bits are the same.
-void Accumulate2(float* o0, float* o1, float c0, float c1, const float* p0, const float* p1, const float* v,
-                 int64_t vstride, int64_t nv, int64_t d) {
-  const __m256 cv0 = _mm256_set1_ps(c0), cv1 = _mm256_set1_ps(c1);
-  int64_t i = 0;
-  for (; i + 32 <= d; i += 32) {
-    __m256 a0 = _mm256_mul_ps(cv0, _mm256_loadu_ps(o0 + i)), a1 = _mm256_mul_ps(cv0, _mm256_loadu_ps(o0 + i + 8)),
-           a2 = _mm256_mul_ps(cv0, _mm256_loadu_ps(o0 + i + 16)),
-           a3 = _mm256_mul_ps(cv0, _mm256_loadu_ps(o0 + i + 24));
-    __m256 b0 = _mm256_mul_ps(cv1, _mm256_loadu_ps(o1 + i)), b1 = _mm256_mul_ps(cv1, _mm256_loadu_ps(o1 + i + 8)),
-           b2 = _mm256_mul_ps(cv1, _mm256_loadu_ps(o1 + i + 16)),
-           b3 = _mm256_mul_ps(cv1, _mm256_loadu_ps(o1 + i + 24));
     for (int64_t j = 0; j < nv; ++j) {
       const float* vj = v + j * vstride + i;
       const __m256 x0 = _mm256_loadu_ps(vj), x1 = _mm256_loadu_ps(vj + 8);
       const __m256 x2 = _mm256_loadu_ps(vj + 16), x3 = _mm256_loadu_ps(vj + 24);
-      const __m256 pa = _mm256_set1_ps(p0[j]), pb = _mm256_set1_ps(p1[j]);
-      a0 = _mm256_fmadd_ps(pa, x0, a0);
-      a1 = _mm256_fmadd_ps(pa, x1, a1);
-      a2 = _mm256_fmadd_ps(pa, x2, a2);
-      a3 = _mm256_fmadd_ps(pa, x3, a3);
-      b0 = _mm256_fmadd_ps(pb, x0, b0);
-      b1 = _mm256_fmadd_ps(pb, x1, b1);
-      b2 = _mm256_fmadd_ps(pb, x2, b2);
-      b3 = _mm256_fmadd_ps(pb, x3, b3);
+#pragma GCC unroll 2
+      for (int r = 0; r < R; ++r) {
+        const __m256 pj = _mm256_set1_ps(p[r][j]);
+        a[r][0] = _mm256_fmadd_ps(pj, x0, a[r][0]);
+        a[r][1] = _mm256_fmadd_ps(pj, x1, a[r][1]);
+        a[r][2] = _mm256_fmadd_ps(pj, x2, a[r][2]);
+        a[r][3] = _mm256_fmadd_ps(pj, x3, a[r][3]);
+      }
     }
-    _mm256_storeu_ps(o0 + i, a0);
-    _mm256_storeu_ps(o0 + i + 8, a1);
-    _mm256_storeu_ps(o0 + i + 16, a2);
-    _mm256_storeu_ps(o0 + i + 24, a3);
-    _mm256_storeu_ps(o1 + i, b0);
-    _mm256_storeu_ps(o1 + i + 8, b1);
-    _mm256_storeu_ps(o1 + i + 16, b2);
-    _mm256_storeu_ps(o1 + i + 24, b3);
+    for (int r = 0; r < R; ++r)
+      for (int u = 0; u < 4; ++u) _mm256_storeu_ps(o[r] + i + 8 * u, a[r][u]);
   }
-  AccumulateFrom(o0, c0, p0, v, vstride, nv, i, d);
-  AccumulateFrom(o1, c1, p1, v, vstride, nv, i, d);
+  for (int r = 0; r < R; ++r) AccumulateFrom(o[r], c[r], p[r], v, vstride, nv, i, d);
 }
 
 // Per-thread buffers of one work item.
@@ -343,17 +285,22 @@ void RunTile(const AttentionParams& p, const Rows& it, int64_t kv0, int64_t kv1,
       int64_t r = (t - t0) * nh;
       const int64_t r_end = r + nh;
       for (; r + 2 <= r_end; r += 2) {
-        float* s0 = sc.s.data() + r * bk;
-        float* s1 = s0 + bk;
-        Scores2(sc.q.data() + r * dk, sc.q.data() + (r + 1) * dk, k, kstride, nv, dk, s0, s1);
-        const float c0 = update(r, s0), c1 = update(r + 1, s1);
-        Accumulate2(o + r * dv, o + (r + 1) * dv, c0, c1, s0, s1, v, vstride, nv, dv);
+        const float* q2[2] = {sc.q.data() + r * dk, sc.q.data() + (r + 1) * dk};
+        float* s2[2] = {sc.s.data() + r * bk, sc.s.data() + (r + 1) * bk};
+        Scores<2>(q2, k, kstride, nv, dk, s2);
+        const float c2[2] = {update(r, s2[0]), update(r + 1, s2[1])};
+        float* o2[2] = {o + r * dv, o + (r + 1) * dv};
+        const float* p2[2] = {s2[0], s2[1]};
+        Accumulate<2>(o2, c2, p2, v, vstride, nv, dv);
       }
       if (r < r_end) {
-        float* s = sc.s.data() + r * bk;
-        Scores(sc.q.data() + r * dk, k, kstride, nv, dk, s);
-        const float c = update(r, s);
-        Accumulate(o + r * dv, c, s, v, vstride, nv, dv);
+        const float* q1[1] = {sc.q.data() + r * dk};
+        float* s1[1] = {sc.s.data() + r * bk};
+        Scores<1>(q1, k, kstride, nv, dk, s1);
+        const float c1[1] = {update(r, s1[0])};
+        float* o1[1] = {o + r * dv};
+        const float* p1[1] = {s1[0]};
+        Accumulate<1>(o1, c1, p1, v, vstride, nv, dv);
       }
     }
   }
