@@ -197,7 +197,8 @@ int Main(int argc, char** argv) {
     for (const MatMulWeight& w : stacks[0].weights) {
       const size_t gbytes = RepackedBytes(w.layout, w.type, w.n_in, 8);
       pool.ParallelFor(w.n_out / 8, [&](int64_t b, int64_t e, int th) {
-        sums[size_t(th) * 8 + 2] += WideRead(reinterpret_cast<const uint64_t*>(static_cast<const uint8_t*>(w.data) + b * gbytes), int64_t((e - b) * gbytes / 8) & ~int64_t(15));
+        const auto* p = reinterpret_cast<const uint64_t*>(static_cast<const uint8_t*>(w.data) + b * gbytes);
+        sums[size_t(th) * 8 + 2] += WideRead(p, int64_t((e - b) * gbytes / 8) & ~int64_t(15));
       }, 2);
     }
     mat_rate.push_back(double(stacks[0].bytes) / Seconds(t2) / 1e9);

@@ -281,27 +281,27 @@ void RunTile(const AttentionParams& p, const Rows& it, int64_t kv0, int64_t kv1,
         m[r] = mx;
         return c;
       };
+      // Rows [r, r + R) of this token: scores, softmax step, output, with the keys and values loaded once.
+      auto heads = [&]<int R>(int64_t r) {
+        const float* q[R];
+        float* sr[R];
+        float* orow[R];
+        const float* pr[R];
+        float c[R];
+        for (int e = 0; e < R; ++e) {
+          q[e] = sc.q.data() + (r + e) * dk;
+          pr[e] = sr[e] = sc.s.data() + (r + e) * bk;
+          orow[e] = o + (r + e) * dv;
+        }
+        Scores<R>(q, k, kstride, nv, dk, sr);
+        for (int e = 0; e < R; ++e) c[e] = update(r + e, sr[e]);
+        Accumulate<R>(orow, c, pr, v, vstride, nv, dv);
+      };
       // The token's heads two at a time (they share the keys and values), then an odd one alone.
       int64_t r = (t - t0) * nh;
       const int64_t r_end = r + nh;
-      for (; r + 2 <= r_end; r += 2) {
-        const float* q2[2] = {sc.q.data() + r * dk, sc.q.data() + (r + 1) * dk};
-        float* s2[2] = {sc.s.data() + r * bk, sc.s.data() + (r + 1) * bk};
-        Scores<2>(q2, k, kstride, nv, dk, s2);
-        const float c2[2] = {update(r, s2[0]), update(r + 1, s2[1])};
-        float* o2[2] = {o + r * dv, o + (r + 1) * dv};
-        const float* p2[2] = {s2[0], s2[1]};
-        Accumulate<2>(o2, c2, p2, v, vstride, nv, dv);
-      }
-      if (r < r_end) {
-        const float* q1[1] = {sc.q.data() + r * dk};
-        float* s1[1] = {sc.s.data() + r * bk};
-        Scores<1>(q1, k, kstride, nv, dk, s1);
-        const float c1[1] = {update(r, s1[0])};
-        float* o1[1] = {o + r * dv};
-        const float* p1[1] = {s1[0]};
-        Accumulate<1>(o1, c1, p1, v, vstride, nv, dv);
-      }
+      for (; r + 2 <= r_end; r += 2) heads.template operator()<2>(r);
+      if (r < r_end) heads.template operator()<1>(r);
     }
   }
 }
