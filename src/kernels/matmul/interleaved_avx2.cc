@@ -8,7 +8,7 @@
 //    the 8 steps of a block add up in int16 (<= 30480 < 32767) before one vpmaddwd with ones -> int32 per row.
 //  - Q8_0: signed weights; the sign trick (|w| x sign(a, w)), and vpmaddwd per step (a pair can reach
 //    2 * 128 * 127, so steps cannot share int16 lanes).
-// Then per block and token: one cvt, one mul (d_r * a.d), one or two FMAs for all 8 rows.
+// Then per block and token: one cvt and two FMAs for all 8 rows (Q4_1: and a mul; repack.h has the formulas).
 #if defined(__x86_64__)
 #include <cstddef>
 
@@ -52,18 +52,16 @@ void DotGroupQ4(const uint8_t* group, const uint8_t* act, size_t act_stride, int
       }
     }
     const __m256 d = Halves8(blk.d);
-    __m256 c;
-    if constexpr (kHasMin) {
-      c = Halves8(blk.m);
-    } else {
-      c = _mm256_mul_ps(d, _mm256_set1_ps(-8.0f));
-    }
 #pragma GCC unroll 4
     for (int t = 0; t < NT; ++t) {
       const ActQ8x32& a = ActBlock(act, act_stride, t, b);
-      const __m256i isum = _mm256_madd_epi16(s16[t], ones);
-      acc[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(isum), _mm256_mul_ps(d, _mm256_set1_ps(a.d)), acc[t]);
-      acc[t] = _mm256_fmadd_ps(c, _mm256_set1_ps(a.s), acc[t]);
+      const __m256 fsum = _mm256_cvtepi32_ps(_mm256_madd_epi16(s16[t], ones));
+      if constexpr (kHasMin) {
+        acc[t] = _mm256_fmadd_ps(fsum, _mm256_mul_ps(d, _mm256_set1_ps(a.d)), acc[t]);
+        acc[t] = _mm256_fmadd_ps(Halves8(blk.m), _mm256_set1_ps(a.s), acc[t]);
+      } else {  // Q4_0: d (isum a.d - 8 a.s), the offset folded in before the row scale (repack.h)
+        acc[t] = _mm256_fmadd_ps(d, _mm256_fmadd_ps(fsum, _mm256_set1_ps(a.d), _mm256_set1_ps(-8.0f * a.s)), acc[t]);
+      }
     }
   }
 #pragma GCC unroll 4

@@ -293,8 +293,11 @@ void DotGroupRef(const uint8_t* group, const uint8_t* act, size_t act_stride, in
           }
         }
         const float d = FP16ToF32(blk.d[r]);
+        if constexpr (std::is_same_v<Dst, BlockQ4_0x8>) {
+          acc[r] = std::fma(d, std::fma(float(isum), a[b].d, -8.0f * a[b].s), acc[r]);
+          continue;
+        }
         acc[r] = std::fma(float(isum), d * a[b].d, acc[r]);
-        if constexpr (std::is_same_v<Dst, BlockQ4_0x8>) acc[r] = std::fma(-8.0f * d, a[b].s, acc[r]);
         if constexpr (std::is_same_v<Dst, BlockQ5_0x8>) acc[r] = std::fma(-16.0f * d, a[b].s, acc[r]);
         if constexpr (std::is_same_v<Dst, BlockQ4_1x8> || std::is_same_v<Dst, BlockQ5_1x8>)
           acc[r] = std::fma(FP16ToF32(blk.m[r]), a[b].s, acc[r]);

@@ -21,7 +21,7 @@
 // block_q4_0x8 and its AVX2 gemv); the layout details and the code here are our own.
 //
 // Per token and block, with a = the ActQ8x32 activation block and isum_r = sum_j q_r[j] * a.qs[j] (exact):
-//   Q4_0: acc_r = fma(isum_r, d_r * a.d, acc_r); acc_r = fma(-8 d_r, a.s, acc_r)   (q unsigned 0..15)
+//   Q4_0: acc_r = fma(d_r, fma(isum_r, a.d, -8 a.s), acc_r)   (q unsigned 0..15; 2 FMAs for the 8 rows)
 //   Q4_1: acc_r = fma(isum_r, d_r * a.d, acc_r); acc_r = fma(m_r, a.s, acc_r)
 //   Q8_0: acc_r = fma(isum_r, d_r * a.d, acc_r)
 // in this order for every block, one accumulator per row and token: the scalar twins here and the AVX2
