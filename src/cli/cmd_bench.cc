@@ -92,6 +92,10 @@ void RegisterBench(CLI::App& app, Runner& run) {
       ->check(CLI::Range(0, 1 << 20));
   cmd->add_option("-n,--n-gen", o->bench.n_gen, "decode test: tokens, one at a time; 0 = skip (default 128)")
       ->check(CLI::Range(0, 1 << 20));
+  cmd->add_option("-d,--depth", o->bench.depth,
+                  "tokens already in the KV cache when each test starts (llama-bench's -d): decode and prefill "
+                  "speed deep into a conversation (default 0)")
+      ->check(CLI::Range(0, 1 << 20));
   cmd->add_option("-r,--repetitions", o->bench.repetitions, "timed runs of each test (default 5)")
       ->check(CLI::Range(1, 1000));
   cmd->add_option("-s,--seed", o->bench.seed, "seed of the random token ids (default 1234)");

@@ -40,7 +40,7 @@ Context::Context(const Model& model, int32_t n_ctx, ThreadPool* pool, KvType kv_
     state_->mla.Allocate(c.n_layer, n_ctx_, c.mla.kv_lora_rank, c.mla.qk_rope_head_dim, kv_type);
   } else {
     CheckKvType(kv_type, c.head_dim, "head_dim");
-    state_->kv.Allocate(c.n_layer, n_ctx_, c.kv_dim(), kv_type);
+    state_->kv.Allocate(c.n_layer, n_ctx_, c.n_head_kv, c.head_dim, kv_type);
   }
   const TensorView& freqs = model.weights().rope_freqs;
   state_->rope = RopeTable(c.rope, freqs.data ? F32Data(freqs) : nullptr, n_ctx_);

@@ -52,10 +52,10 @@ BenchTest Finish(int32_t n_tokens, std::vector<double> seconds) {
 
 }  // namespace
 
-double ModelCost::PrefillFlops(int64_t n) const {
+double ModelCost::PrefillFlops(int64_t n, int64_t depth) const {
   const double dn = double(n);
   return 2.0 * double(layer_matmul_params) * dn + 2.0 * double(output_params) +
-         double(attn_flops_per_pair) * dn * (dn + 1.0) / 2.0;
+         double(attn_flops_per_pair) * dn * ((dn + 1.0) / 2.0 + double(depth));
 }
 
 ModelCost ComputeModelCost(const Model& model) {
@@ -102,7 +102,7 @@ ModelCost ComputeModelCost(const Model& model) {
 
 double BenchResult::prefill_gflops() const {
   if (pp.n_tokens <= 0 || pp.seconds.median <= 0) return 0;
-  return cost.PrefillFlops(pp.n_tokens) / pp.seconds.median / 1e9;
+  return cost.PrefillFlops(pp.n_tokens, depth) / pp.seconds.median / 1e9;
 }
 
 double BenchResult::decode_gbps() const {
@@ -114,8 +114,11 @@ BenchResult RunBench(const Model& model, ThreadPool& pool, const BenchOptions& o
   if (o.n_prompt < 0 || o.n_gen < 0) Fail("bench: -p and -n must be >= 0 (got %d, %d)", o.n_prompt, o.n_gen);
   if (o.n_prompt == 0 && o.n_gen == 0) Fail("bench: nothing to measure: -p and -n are both 0");
   if (o.repetitions < 1) Fail("bench: -r must be at least 1 (got %d)", o.repetitions);
-  if (o.n_ctx != 0 && o.n_ctx < std::max(o.n_prompt, o.n_gen)) {
-    Fail("bench: -c %d is smaller than the longest test (%d tokens)", o.n_ctx, std::max(o.n_prompt, o.n_gen));
+  if (o.depth < 0) Fail("bench: -d must be >= 0 (got %d)", o.depth);
+  const int64_t longest = int64_t(o.depth) + std::max(o.n_prompt, o.n_gen);
+  if (longest > (int64_t(1) << 24)) Fail("bench: -d %d with these tests needs %lld tokens of context", o.depth, (long long)longest);
+  if (o.n_ctx != 0 && o.n_ctx < longest) {
+    Fail("bench: -c %d is smaller than the depth plus the longest test (%lld tokens)", o.n_ctx, (long long)longest);
   }
   const ModelConfig& c = model.config();
 
@@ -126,7 +129,8 @@ BenchResult RunBench(const Model& model, ThreadPool& pool, const BenchOptions& o
   r.file_bytes = model.source().file_bytes();
   r.cost = ComputeModelCost(model);
   r.threads = pool.size();
-  r.n_ctx = o.n_ctx > 0 ? o.n_ctx : o.n_prompt + o.n_gen;
+  r.n_ctx = o.n_ctx > 0 ? o.n_ctx : o.depth + o.n_prompt + o.n_gen;
+  r.depth = o.depth;
   r.kv_type = o.kv_type;
   r.seed = o.seed;
   std::map<std::string, int> types;
@@ -150,13 +154,26 @@ BenchResult RunBench(const Model& model, ThreadPool& pool, const BenchOptions& o
     const std::vector<int32_t> one = RandomTokens(rng, 1, c.n_vocab);
     ctx.Eval(one);
   }
+  // The cache every run starts from: `depth` random tokens, evaluated once (untimed) and then kept.
+  bool filled = false;
+  auto start = [&] {
+    if (filled) return ctx.Truncate(o.depth);
+    ctx.Truncate(0);
+    if (progress && o.depth > 0) progress(StrFormat("depth %d", o.depth).c_str());
+    const std::vector<int32_t> ids = RandomTokens(rng, o.depth, c.n_vocab);
+    for (int32_t at = 0; at < o.depth; at += 512) {
+      const int32_t n = std::min<int32_t>(512, o.depth - at);
+      ctx.Eval(std::span<const int32_t>(ids.data() + at, size_t(n)));
+    }
+    filled = true;
+  };
 
   if (o.n_prompt > 0) {
     std::vector<double> seconds;
     for (int i = 0; i < o.repetitions; ++i) {
       step("pp", i + 1);
       const std::vector<int32_t> ids = RandomTokens(rng, o.n_prompt, c.n_vocab);
-      ctx.Truncate(0);
+      start();
       const auto t0 = Clock::now();
       ctx.Eval(ids);
       seconds.push_back(SecondsSince(t0));
@@ -168,7 +185,7 @@ BenchResult RunBench(const Model& model, ThreadPool& pool, const BenchOptions& o
     for (int i = 0; i < o.repetitions; ++i) {
       step("tg", i + 1);
       const std::vector<int32_t> ids = RandomTokens(rng, o.n_gen, c.n_vocab);
-      ctx.Truncate(0);
+      start();
       const auto t0 = Clock::now();
       for (int32_t k = 0; k < o.n_gen; ++k) ctx.Eval(std::span<const int32_t>(&ids[size_t(k)], 1));
       seconds.push_back(SecondsSince(t0));

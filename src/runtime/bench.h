@@ -4,6 +4,9 @@
 //  - tg (decode):  n_gen Context::Eval calls of one random token each, from an empty cache (as llama-bench's
 //                  tg test does) -> tokens/s. Ids are drawn up front from a seeded generator, so no sampling
 //                  and no tokenizer work is timed; the logits of the last token are computed, as in real use.
+//  - depth d (-d, llama-bench's -d): every run starts from a cache that already holds d random tokens, so
+//    "tg128 @ d4096" is the decode speed 4096 tokens into a conversation. The d tokens are evaluated once
+//    (untimed, in batches of 512) and each run rolls the cache back to them (Context::Truncate(d)).
 //  - Before the timed runs, one warm-up: a prefill of min(n_prompt, 32) tokens and one decoded token (pages
 //  in
 //    the mmap'd weights and warms the caches). Every run starts from an empty cache (Context::Truncate(0)).
@@ -35,7 +38,8 @@ struct ModelCost {
   // Flops of one prefill of n tokens from an empty cache, logits for the last token only:
   //   2 * layer_matmul_params * n + 2 * output_params + attn_flops_per_pair * n (n + 1) / 2   (causal)
   // Norms, RoPE, softmax, SwiGLU and biases (O(n_embd) per token) are left out.
-  double PrefillFlops(int64_t n) const;
+  // At depth d the n tokens also attend to the d cached ones: attn_flops_per_pair * n * d more.
+  double PrefillFlops(int64_t n, int64_t depth = 0) const;
 };
 ModelCost ComputeModelCost(const Model& model);
 
@@ -43,7 +47,8 @@ struct BenchOptions {
   int32_t n_prompt = 512;   // 0 skips the prefill test
   int32_t n_gen = 128;      // 0 skips the decode test
   int32_t repetitions = 5;  // timed runs of each test
-  int32_t n_ctx = 0;        // 0: n_prompt + n_gen (as llama-bench); else at least max(n_prompt, n_gen)
+  int32_t depth = 0;        // tokens already in the cache when each run starts (llama-bench's -d)
+  int32_t n_ctx = 0;        // 0: depth + n_prompt + n_gen; else at least depth + max(n_prompt, n_gen)
   uint64_t seed = 1234;     // token ids
   KvType kv_type = kDefaultKvType;  // the Context's KV cache element type
 };
@@ -61,12 +66,13 @@ struct BenchResult {
   ModelCost cost;
   int threads = 1;
   int32_t n_ctx = 0;
+  int32_t depth = 0;
   KvType kv_type = kDefaultKvType;
   uint64_t seed = 0;
   BenchTest pp, tg;
   uint64_t peak_rss_bytes = 0;  // getrusage ru_maxrss after the runs (includes the touched mmap'd weights)
 
-  double prefill_gflops() const;  // PrefillFlops(pp.n_tokens) / pp.seconds.median / 1e9
+  double prefill_gflops() const;  // PrefillFlops(pp.n_tokens, depth) / pp.seconds.median / 1e9
   double decode_gbps() const;     // decode_bytes_per_token * tg.tok_s.median / 1e9
 };
 

@@ -57,11 +57,12 @@ std::string BenchJson(const BenchResult* r, const MachineLimits* m, const SpecBe
                       {"output_params", r->cost.output_params}};
     j["threads"] = r->threads;
     j["n_ctx"] = r->n_ctx;
+    j["depth"] = r->depth;
     j["kv_type"] = KvTypeName(r->kv_type);
     j["seed"] = r->seed;
     if (r->pp.n_tokens > 0) {
       Json pp = TestJson(r->pp);
-      pp["flops"] = r->cost.PrefillFlops(r->pp.n_tokens);
+      pp["flops"] = r->cost.PrefillFlops(r->pp.n_tokens, r->depth);
       pp["gflops"] = r->prefill_gflops();
       if (m && m->fma_gflops.median > 0)
         pp["fraction_of_fma_peak"] = r->prefill_gflops() / m->fma_gflops.median;
@@ -115,8 +116,9 @@ std::string BenchMarkdown(const BenchResult* r, const MachineLimits* m) {
                                        r->type_summary.c_str(), r->threads);
     auto row = [&](const char* name, const BenchTest& t, const std::string& throughput,
                    const std::string& limit) {
-      out += head + StrFormat("| %s%d | %.2f | %.2f - %.2f | %.2f | %s |", name, t.n_tokens, t.tok_s.median,
-                              t.tok_s.min, t.tok_s.max, t.tok_s.stdev, throughput.c_str());
+      const std::string at = r->depth > 0 ? StrFormat(" @ d%d", r->depth) : std::string();
+      out += head + StrFormat("| %s%d%s | %.2f | %.2f - %.2f | %.2f | %s |", name, t.n_tokens, at.c_str(),
+                              t.tok_s.median, t.tok_s.min, t.tok_s.max, t.tok_s.stdev, throughput.c_str());
       out += m ? " " + limit + " |\n" : "\n";
     };
     if (r->pp.n_tokens > 0) {
@@ -139,11 +141,12 @@ std::string BenchMarkdown(const BenchResult* r, const MachineLimits* m) {
         double(r->peak_rss_bytes) / (1 << 20));
     out += StrFormat(
         "Decode streams %.1f MB of weights per token (all layer tensors and the output in full, one "
-        "token_embd row; MoE: the used experts' share of the expert tensors); GB/s = that x tok/s.\n",
-        double(r->cost.decode_bytes_per_token) / 1e6);
+        "token_embd row; MoE: the used experts' share of the expert tensors); GB/s = that x tok/s%s.\n",
+        double(r->cost.decode_bytes_per_token) / 1e6,
+        r->depth > 0 ? " (the KV cache reads, which grow with the depth, are not counted)" : "");
     out +=
         "Prefill flops = 2 x layer matmul params x n + 2 x output params + 4 x n_layer x n_head x head_dim x "
-        "n(n+1)/2.\n";
+        "(n(n+1)/2 + n x depth).\n";
   }
   if (m) {
     out += r ? "\n" : "";

@@ -35,7 +35,8 @@ struct Shape {
   bool v_in_k = false;  // MLA absorbed: V = the first dv values of the K rows
 };
 
-// A cache of n_kv positions in one layer: rows [n_kv][n_head_kv][dk] (K) and [n_kv][n_head_kv][dv] (V).
+// A cache of n_kv positions in one layer: rows [n_kv][n_head_kv][dk] (K) and [n_kv][n_head_kv][dv] (V), or
+// head-major [n_head_kv][n_kv][dk] and [n_head_kv][n_kv][dv] as the GQA KvCache stores them.
 struct TestCache {
   KvType type;
   std::vector<uint8_t> k, v;
@@ -50,6 +51,24 @@ std::vector<float> Random(size_t n, uint32_t seed, float scale = 1.0f) {
   return x;
 }
 
+TestCache MakeHeadMajorCache(KvType type, const Shape& s, const std::vector<float>& kf, const std::vector<float>& vf) {
+  TestCache c{type, {}, {}, {}, {}};
+  const int64_t n_kv = s.pos0 + s.n_tokens;
+  const size_t krow = KvRowBytes(type, s.dk), vrow = KvRowBytes(type, s.dv);
+  c.k.resize(size_t(s.n_head_kv * n_kv) * krow);
+  c.v.resize(size_t(s.n_head_kv * n_kv) * vrow);
+  for (int64_t g = 0; g < s.n_head_kv; ++g) {
+    for (int64_t p = 0; p < n_kv; ++p) {
+      const int64_t at = g * n_kv + p;
+      KvStoreRowRef(type, kf.data() + (p * s.n_head_kv + g) * s.dk, c.k.data() + size_t(at) * krow, s.dk);
+      KvStoreRowRef(type, vf.data() + (p * s.n_head_kv + g) * s.dv, c.v.data() + size_t(at) * vrow, s.dv);
+    }
+  }
+  c.krows = KvRows{type, c.k.data(), krow, size_t(n_kv) * krow, 0};
+  c.vrows = KvRows{type, c.v.data(), vrow, size_t(n_kv) * vrow, 0};
+  return c;
+}
+
 TestCache MakeCache(KvType type, const Shape& s, const std::vector<float>& kf, const std::vector<float>& vf) {
   TestCache c{type, {}, {}, {}, {}};
   const int64_t n_kv = s.pos0 + s.n_tokens, kdim = int64_t(s.n_head_kv) * s.dk,
@@ -61,8 +80,8 @@ TestCache MakeCache(KvType type, const Shape& s, const std::vector<float>& kf, c
     KvStoreRowRef(type, kf.data() + p * kdim, c.k.data() + p * krow, kdim);
     KvStoreRowRef(type, vf.data() + p * vdim, c.v.data() + p * vrow, vdim);
   }
-  c.krows = KvRows{type, c.k.data(), krow, s.dk, 0};
-  c.vrows = s.v_in_k ? c.krows : KvRows{type, c.v.data(), vrow, s.dv, 0};
+  c.krows = KvRows{type, c.k.data(), krow, KvRowBytes(type, s.dk), 0};
+  c.vrows = s.v_in_k ? c.krows : KvRows{type, c.v.data(), vrow, KvRowBytes(type, s.dv), 0};
   return c;
 }
 
@@ -159,6 +178,31 @@ TEST(Attention, Avx2SameBitsForAnyThreadCount) {
       const auto got = RunAttention(avx2->attention->attend, s, c, in.q, p);
       ASSERT_EQ(got.size(), one.size());
       EXPECT_EQ(0, std::memcmp(got.data(), one.data(), got.size() * sizeof(float))) << Name(s) << " threads " << p->size();
+    }
+  }
+}
+
+// A head-major cache (the GQA KvCache's layout) holds the same values at other addresses: the reference
+// gives the same bits as over the position-major cache, and the avx2 kernel stays within its twin budget.
+TEST(Attention, HeadMajorCacheSameResults) {
+  const KernelTable* avx2 = FindKernels("avx2");
+  ThreadPool pool(2);
+  uint32_t seed = 900;
+  for (const Shape& s : Shapes()) {
+    if (s.v_in_k) continue;  // one latent head: the two layouts are the same bytes
+    const Inputs in = MakeInputs(s, seed += 10);
+    for (KvType type : {KvType::kF32, KvType::kF16, KvType::kQ8_0}) {
+      const TestCache rows = MakeCache(type, s, in.k, in.v), heads = MakeHeadMajorCache(type, s, in.k, in.v);
+      const auto want = RunAttention(AttentionRef, s, rows, in.q, nullptr);
+      const auto ref = RunAttention(AttentionRef, s, heads, in.q, nullptr);
+      EXPECT_EQ(0, std::memcmp(ref.data(), want.data(), want.size() * sizeof(float))) << Name(s);
+      if (!avx2) continue;
+      const auto pos_major = RunAttention(avx2->attention->attend, s, rows, in.q, &pool);
+      for (ThreadPool* p : {static_cast<ThreadPool*>(nullptr), &pool}) {
+        const auto got = RunAttention(avx2->attention->attend, s, heads, in.q, p);
+        EXPECT_LE(MaxAbsDiff(got, want), kTwinBudget) << Name(s) << " " << KvTypeName(type);
+        EXPECT_EQ(0, std::memcmp(got.data(), pos_major.data(), got.size() * sizeof(float))) << Name(s);
+      }
     }
   }
 }

@@ -152,7 +152,7 @@ TEST(GqaAttention, MatchesNaiveCausalAttention) {
     const int32_t n_ctx = 16, pos0 = 3, n_tokens = 5, kv_dim = s.n_head_kv * s.head_dim,
                   q_dim = s.n_head * s.head_dim;
     KvCache kv;
-    kv.Allocate(2, n_ctx, kv_dim, type);
+    kv.Allocate(2, n_ctx, s.n_head_kv, s.head_dim, type);
     const auto past_k = RandomVec(size_t(pos0 + n_tokens) * kv_dim, 1), past_v = RandomVec(past_k.size(), 2);
     KvWrite(kv, 1, 0, pos0 + n_tokens, past_k.data(), past_v.data());
     const auto q = RandomVec(size_t(n_tokens * q_dim), 3);

@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <nlohmann/json.hpp>
 
@@ -108,6 +109,44 @@ TEST(Bench, RunsEveryTestAndReportsPositiveFigures) {
   const std::string md = BenchMarkdown(&r, nullptr);
   EXPECT_NE(md.find("| pp8 |"), std::string::npos) << md;
   EXPECT_NE(md.find("| tg4 |"), std::string::npos) << md;
+}
+
+// -d: the runs start from a cache of `depth` tokens, evaluated once; n_ctx, the flops and the report follow.
+TEST(Bench, RunsAtDepth) {
+  auto model = Model::Load(TinyModel("llama_untied", "q8_0"));
+  ThreadPool pool(2);
+  BenchOptions o;
+  o.n_prompt = 4;
+  o.n_gen = 3;
+  o.repetitions = 2;
+  o.depth = 600;  // more than one 512-token batch
+  o.n_ctx = 604;  // exactly depth + the longest test: each run must roll back to the depth, or the next overflows
+  std::vector<std::string> steps;
+  static std::vector<std::string>* log = &steps;
+  BenchResult r = RunBench(*model, pool, o, [](const char* s) { log->push_back(s); });
+  EXPECT_EQ(std::count(steps.begin(), steps.end(), "depth 600"), 1);  // filled once, then kept
+  EXPECT_EQ(r.depth, 600);
+  EXPECT_EQ(r.n_ctx, 604);
+  EXPECT_EQ(r.tg.tok_s.samples.size(), 2u);
+  const ModelCost& c = r.cost;
+  EXPECT_DOUBLE_EQ(c.PrefillFlops(4, 600) - c.PrefillFlops(4), double(c.attn_flops_per_pair) * 4 * 600);
+  EXPECT_DOUBLE_EQ(r.prefill_gflops(), c.PrefillFlops(4, 600) / r.pp.seconds.median / 1e9);
+  const std::string md = BenchMarkdown(&r, nullptr);
+  EXPECT_NE(md.find("| pp4 @ d600 |"), std::string::npos) << md;
+  EXPECT_NE(md.find("| tg3 @ d600 |"), std::string::npos) << md;
+  const auto j = nlohmann::json::parse(BenchJson(&r, nullptr));
+  EXPECT_EQ(j["depth"], 600);
+  EXPECT_DOUBLE_EQ(j["pp"]["flops"].get<double>(), c.PrefillFlops(4, 600));
+
+  o.n_ctx = 0;  // the default: depth + prompt + gen
+  o.repetitions = 1;
+  o.depth = 5;
+  EXPECT_EQ(RunBench(*model, pool, o).n_ctx, 12);
+  o.n_ctx = 8;  // below depth + the longest test
+  EXPECT_THROW(RunBench(*model, pool, o), Error);
+  o.n_ctx = 0;
+  o.depth = -1;
+  EXPECT_THROW(RunBench(*model, pool, o), Error);
 }
 
 TEST(Bench, SkipsATestWithZeroTokens) {

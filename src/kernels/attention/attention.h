@@ -19,14 +19,16 @@
 
 namespace seek {
 
-// One layer's K (or V) rows, position-major. The value j of KV head g at position p starts at element
-// col_offset + g * head_offset + j of row p (row p begins at byte p * row_bytes of data).
+// One layer's K (or V) rows. The value j of KV head g at position p starts at element col_offset + j of the
+// row at byte p * row_bytes + g * head_bytes of data. Position-major caches (one row holds every head: MLA's
+// latent, the naive MLA form) have head_bytes < row_bytes; the GQA cache is head-major (model/blocks/
+// attention.h: head_bytes = n_ctx * row_bytes), so one head's rows are one contiguous stream.
 struct KvRows {
   KvType type = KvType::kF32;
-  const void* data = nullptr;  // row of position 0
+  const void* data = nullptr;  // row of position 0, head 0
   size_t row_bytes = 0;        // stride between positions
-  int64_t head_offset = 0;     // elements between KV heads (q8_0: a multiple of 32)
-  int64_t col_offset = 0;      // elements before head 0 (q8_0: a multiple of 32)
+  size_t head_bytes = 0;       // stride between KV heads
+  int64_t col_offset = 0;      // elements before the head's first value (q8_0: a multiple of 32)
 };
 
 struct AttentionParams {
@@ -57,8 +59,8 @@ void KvLoadRow(KvType t, const void* x, float* y, int64_t n);
 
 // Start of value j of head g at position pos (j a block multiple for q8_0).
 inline const uint8_t* KvRowsAt(const KvRows& r, int64_t pos, int64_t g, int64_t j = 0) {
-  return static_cast<const uint8_t*>(r.data) + size_t(pos) * r.row_bytes +
-         KvRowBytes(r.type, r.col_offset + g * r.head_offset + j);
+  return static_cast<const uint8_t*>(r.data) + size_t(pos) * r.row_bytes + size_t(g) * r.head_bytes +
+         KvRowBytes(r.type, r.col_offset + j);
 }
 
 // The AVX2 kernels (attention_avx2.cc; only called when the CPU has AVX2 + FMA + F16C).

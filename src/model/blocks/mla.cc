@@ -96,8 +96,8 @@ void NaiveCore(const ModelConfig& c, const LayerWeights& l, const MlaCache& cach
   AttentionParams p = base;
   p.q = q;
   p.out = attn;
-  p.k = KvRows{KvType::kF32, keys.data(), size_t(H * QK) * sizeof(float), QK, 0};
-  p.v = KvRows{KvType::kF32, kv.data(), size_t(H * (N + V)) * sizeof(float), N + V, N};
+  p.k = KvRows{KvType::kF32, keys.data(), size_t(H * QK) * sizeof(float), size_t(QK) * sizeof(float), 0};
+  p.v = KvRows{KvType::kF32, kv.data(), size_t(H * (N + V)) * sizeof(float), size_t(N + V) * sizeof(float), N};
   p.n_head_kv = int32_t(H);
   p.dk = int32_t(QK);
   p.dv = int32_t(V);
