@@ -4,6 +4,9 @@
 Tests (as llama-bench defines them, and as `seek bench` runs them):
   pp P  one decode of P random token ids from an empty cache, logits for the last token only -> tokens/s
   tg N  N decodes of one random token each from an empty cache -> tokens/s
+With -d D (llama-bench's -d) both tests start from a cache that already holds D random tokens ("tg128 @ d4096":
+decode 4096 tokens into a conversation); each engine evaluates the D tokens once, untimed, and rolls its cache
+back to them before every run.
 Both engines: the same thread count for batch and single-token work, n_ctx = P + N, one batch of P tokens
 (llama.cpp: n_batch = n_ubatch = P), random ids drawn before timing (no sampling, no tokenizer work timed), one
 untimed warm-up before the timed runs, the cache emptied before each run. llama.cpp keeps its defaults
@@ -52,7 +55,7 @@ def run_seek(seek, args):
 class LlamaCpp:
     """One model and context in llama.cpp, driven through llama_decode."""
 
-    def __init__(self, path, n_prompt, n_gen, threads, seed):
+    def __init__(self, path, n_prompt, n_gen, threads, seed, depth=0):
         import llama_cpp as L
         self.L = L
         L.llama_backend_init()
@@ -61,10 +64,12 @@ class LlamaCpp:
         if not self.model:
             sys.exit(f"llama.cpp cannot load {path}")
         cp = L.llama_context_default_params()
-        self.n_ctx = n_prompt + n_gen
+        self.n_ctx = depth + n_prompt + n_gen
+        self.depth, self.filled = depth, False
+        batch = max(n_prompt, min(depth, 512), 1)  # the depth is filled in batches of up to 512, as seek does
         cp.n_ctx = self.n_ctx
-        cp.n_batch = max(n_prompt, 1)
-        cp.n_ubatch = max(n_prompt, 1)
+        cp.n_batch = batch
+        cp.n_ubatch = batch
         cp.n_threads = threads
         cp.n_threads_batch = threads
         cp.n_seq_max = 1
@@ -73,7 +78,7 @@ class LlamaCpp:
             sys.exit(f"llama.cpp cannot make a context for {path}")
         vocab = L.llama_model_get_vocab(self.model)
         self.n_vocab = L.llama_vocab_n_tokens(vocab)
-        self.batch = L.llama_batch_init(max(n_prompt, 1), 0, 1)
+        self.batch = L.llama_batch_init(batch, 0, 1)
         import random
         self.rng = random.Random(seed)
 
@@ -89,6 +94,25 @@ class LlamaCpp:
             L.llama_memory_clear(L.llama_get_memory(self.ctx), True)
         else:
             L.llama_kv_self_clear(self.ctx)
+
+    def _start(self):
+        """The cache every run starts from: the depth's tokens (evaluated once), nothing after them."""
+        L = self.L
+        if self.filled:
+            if hasattr(L, "llama_memory_seq_rm"):
+                L.llama_memory_seq_rm(L.llama_get_memory(self.ctx), 0, self.depth, -1)
+            else:
+                L.llama_kv_self_seq_rm(self.ctx, 0, self.depth, -1)
+            return
+        self._clear()
+        ids = self._ids(self.depth)
+        for at in range(0, self.depth, self.batch_size()):
+            self._decode(ids[at:at + self.batch_size()], at)
+        self.L.llama_synchronize(self.ctx)
+        self.filled = True
+
+    def batch_size(self):
+        return max(1, min(512, self.depth))
 
     def _decode(self, ids, pos0):
         b = self.batch
@@ -109,32 +133,33 @@ class LlamaCpp:
 
     def warm_up(self, n_prompt):
         self._clear()
+        self.filled = False
         self._decode(self._ids(max(1, min(n_prompt, 32))), 0)
         self._decode(self._ids(1), max(1, min(n_prompt, 32)))
         self.L.llama_synchronize(self.ctx)
 
     def pp(self, n):
         ids = self._ids(n)
-        self._clear()
+        self._start()
         t0 = time.perf_counter()
-        self._decode(ids, 0)
+        self._decode(ids, self.depth)
         self.L.llama_synchronize(self.ctx)
         return time.perf_counter() - t0
 
     def tg(self, n):
         ids = self._ids(n)
-        self._clear()
+        self._start()
         t0 = time.perf_counter()
         for k in range(n):
-            self._decode(ids[k:k + 1], k)
+            self._decode(ids[k:k + 1], self.depth + k)
         self.L.llama_synchronize(self.ctx)
         return time.perf_counter() - t0
 
 
 def compare_model(a, path, machine):
     print(f"== {path.name}", file=sys.stderr)
-    common = ["-m", str(path), "-p", str(a.p), "-n", str(a.n), "-t", str(a.threads)]
-    llama = LlamaCpp(path, a.p, a.n, a.threads, a.seed)
+    common = ["-m", str(path), "-p", str(a.p), "-n", str(a.n), "-t", str(a.threads), "-d", str(a.depth)]
+    llama = LlamaCpp(path, a.p, a.n, a.threads, a.seed, a.depth)
     llama.warm_up(a.p)
     seek_pp, seek_tg, ll_pp, ll_tg = [], [], [], []
     # Paired read probes: the host's memory bandwidth drifts by up to 1.5x within a minute (other tenants), so a
@@ -169,7 +194,8 @@ def compare_model(a, path, machine):
     flops = info["pp"]["flops"] if a.p else 0
     out = dict(model=str(path), types=m["types"], n_params=m["n_params"], file_bytes=m["file_bytes"],
                decode_bytes_per_token=m["decode_bytes_per_token"], prefill_flops=flops, tests=[])
-    for name, n, s, l in ((f"pp{a.p}", a.p, seek_pp, ll_pp), (f"tg{a.n}", a.n, seek_tg, ll_tg)):
+    at = f" @ d{a.depth}" if a.depth else ""
+    for name, n, s, l in ((f"pp{a.p}{at}", a.p, seek_pp, ll_pp), (f"tg{a.n}{at}", a.n, seek_tg, ll_tg)):
         if not n:
             continue
         t = dict(test=name, seek=stats(s), llama_cpp=stats(l), ratio=statistics.median(s) / statistics.median(l))
@@ -199,7 +225,7 @@ def fmt_paired(t, who):
 def fmt_limit(test, tok_s, model, machine):
     """Throughput of a tok/s figure, and its fraction of the machine limit."""
     if test.startswith("pp"):
-        n = int(test[2:])
+        n = int(test.split()[0][2:])
         g = model["prefill_flops"] * tok_s / n / 1e9
         lim = machine["fma_gflops"]["median"] if machine else 0
         return f"{g:.1f} GFLOP/s" + (f" ({100 * g / lim:.1f}%)" if lim else "")
@@ -250,6 +276,8 @@ def main():
     ap.add_argument("--model", nargs="+", required=True, help="GGUF files (both engines load each)")
     ap.add_argument("-p", type=int, default=512, help="prefill tokens (default 512; 0 skips)")
     ap.add_argument("-n", type=int, default=128, help="decode tokens (default 128; 0 skips)")
+    ap.add_argument("-d", "--depth", type=int, default=0,
+                    help="tokens already in the cache when each test starts (llama-bench's -d; default 0)")
     ap.add_argument("-r", "--rounds", type=int, default=5, help="alternating rounds (default 5)")
     ap.add_argument("-t", "--threads", type=int, default=2)
     ap.add_argument("--seed", type=int, default=1234)
@@ -261,8 +289,8 @@ def main():
                          "oversubscribed machine spinning threads wait for descheduled ones and llama.cpp slows "
                          "down by 10x or more; on a quiet machine leave it off (llama.cpp's default)")
     a = ap.parse_args()
-    if a.rounds < 1 or a.threads < 1 or a.p < 0 or a.n < 0 or (a.p == 0 and a.n == 0):
-        sys.exit("bad -r/-t/-p/-n")
+    if a.rounds < 1 or a.threads < 1 or a.p < 0 or a.n < 0 or a.depth < 0 or (a.p == 0 and a.n == 0):
+        sys.exit("bad -r/-t/-p/-n/-d")
     if not Path(a.seek).exists():
         sys.exit(f"{a.seek}: no seek binary (build it, or pass --seek)")
     if a.omp_passive:
