@@ -116,9 +116,12 @@ BenchResult RunBench(const Model& model, ThreadPool& pool, const BenchOptions& o
   if (o.repetitions < 1) Fail("bench: -r must be at least 1 (got %d)", o.repetitions);
   if (o.depth < 0) Fail("bench: -d must be >= 0 (got %d)", o.depth);
   const int64_t longest = int64_t(o.depth) + std::max(o.n_prompt, o.n_gen);
-  if (longest > (int64_t(1) << 24)) Fail("bench: -d %d with these tests needs %lld tokens of context", o.depth, (long long)longest);
+  if (longest > (int64_t(1) << 24)) {
+    Fail("bench: -d %d with these tests needs %lld tokens of context", o.depth, static_cast<long long>(longest));
+  }
   if (o.n_ctx != 0 && o.n_ctx < longest) {
-    Fail("bench: -c %d is smaller than the depth plus the longest test (%lld tokens)", o.n_ctx, (long long)longest);
+    Fail("bench: -c %d is smaller than the depth plus the longest test (%lld tokens)", o.n_ctx,
+         static_cast<long long>(longest));
   }
   const ModelConfig& c = model.config();
 

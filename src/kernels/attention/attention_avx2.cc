@@ -246,8 +246,8 @@ void RunTile(const AttentionParams& p, const Rows& it, int64_t kv0, int64_t kv1,
   const int64_t group = p.n_head / p.n_head_kv, dk = p.dk, dv = p.dv;
   const int64_t g = it.g, t0 = it.t0, t1 = it.t1, nh = it.heads();
   const int64_t rows = it.count();
-  // KV positions per block: a converted K block stays within ~32 KB. (32 for dk = 64, half an L1 for K and V
-  // together, measured alike within the noise at 2048 tokens of context.)
+  // KV positions per block: a converted K block stays within ~32 KB. (bk = 32 at dk = 64, which keeps K and V
+  // within half of L1, measured alike within the noise at 2048 tokens of context.)
   const int64_t bk = dk <= 128 ? 64 : (dk <= 256 ? 32 : 16);
   const bool v_in_k = p.v.data == p.k.data && p.v.type == p.k.type && p.v.row_bytes == p.k.row_bytes &&
                       p.v.col_offset == p.k.col_offset && p.v.head_bytes == p.k.head_bytes && dv <= dk;

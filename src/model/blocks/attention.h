@@ -46,8 +46,8 @@ struct AttentionShape {
   int32_t n_head = 0, n_head_kv = 0, head_dim = 0;
 };
 
-// Stores k, v ([n_tokens][kv_dim] fp32, kv_dim = n_head_kv * head_dim) at positions [pos0, pos0 + n_tokens) of layer il, converted to the
-// cache's type.
+// Stores k, v ([n_tokens][kv_dim] fp32, kv_dim = n_head_kv * head_dim) at positions [pos0, pos0 + n_tokens)
+// of layer il, converted to the cache's type.
 void KvWrite(KvCache& kv, int32_t il, int32_t pos0, int32_t n_tokens, const float* k, const float* v);
 
 // out[t] = softmax(q[t] K[0..pos0+t]^T / sqrt(head_dim)) V[0..pos0+t] for every head, t in [0, n_tokens).
