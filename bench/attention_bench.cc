@@ -46,21 +46,25 @@ void Run(benchmark::State& state, const Shape& s, KvType type, bool fast, int th
   std::mt19937 rng(1);
   std::normal_distribution<float> dist(0.0f, 1.0f);
   std::vector<float> row(size_t(std::max(kdim, vdim)));
-  const size_t krow = KvRowBytes(type, kdim), vrow = KvRowBytes(type, vdim);
+  // Head-major, as the GQA KvCache stores it (model/blocks/attention.h): head g's rows are one run of n_kv.
+  const size_t krow = KvRowBytes(type, kdim), vrow = KvRowBytes(type, vdim);  // all heads of a position
+  const size_t khead = KvRowBytes(type, s.dk), vhead = KvRowBytes(type, s.dv);
   std::vector<uint8_t> k(size_t(n_kv) * krow), v(size_t(n_kv) * vrow);
   for (int64_t p = 0; p < n_kv; ++p) {
     for (float& x : row) x = dist(rng);
-    KvStoreRowRef(type, row.data(), k.data() + p * krow, kdim);
+    for (int64_t g = 0; g < s.n_head_kv; ++g)
+      KvStoreRowRef(type, row.data() + g * s.dk, k.data() + size_t(g * n_kv + p) * khead, s.dk);
     for (float& x : row) x = dist(rng);
-    KvStoreRowRef(type, row.data(), v.data() + p * vrow, vdim);
+    for (int64_t g = 0; g < s.n_head_kv; ++g)
+      KvStoreRowRef(type, row.data() + g * s.dv, v.data() + size_t(g * n_kv + p) * vhead, s.dv);
   }
   std::vector<float> q(size_t(n_tokens) * s.n_head * s.dk), out(size_t(n_tokens) * s.n_head * s.dv);
   for (float& x : q) x = dist(rng);
   AttentionParams p;
   p.q = q.data();
   p.out = out.data();
-  p.k = KvRows{type, k.data(), krow, s.dk, 0};
-  p.v = s.v_in_k ? p.k : KvRows{type, v.data(), vrow, s.dv, 0};
+  p.k = KvRows{type, k.data(), khead, size_t(n_kv) * khead, 0};
+  p.v = s.v_in_k ? p.k : KvRows{type, v.data(), vhead, size_t(n_kv) * vhead, 0};
   p.n_tokens = n_tokens;
   p.n_head = s.n_head;
   p.n_head_kv = s.n_head_kv;

@@ -89,8 +89,13 @@ const float* RowsF32(const KvRows& r, int64_t b0, int64_t nb, int64_t g, int64_t
     *stride = int64_t(r.row_bytes / sizeof(float));
     return reinterpret_cast<const float*>(KvRowsAt(r, b0, g));
   }
-  for (int64_t j = 0; j < nb; ++j) LoadRow(r.type, KvRowsAt(r, b0 + j, g), scratch + j * d, d);
+  const uint8_t* src = KvRowsAt(r, b0, g);
   *stride = d;
+  if (r.type == KvType::kF16 && r.row_bytes == size_t(d) * sizeof(uint16_t)) {
+    LoadRow(r.type, src, scratch, nb * d);  // head-major rows: one contiguous run of nb * d halves
+    return scratch;
+  }
+  for (int64_t j = 0; j < nb; ++j) LoadRow(r.type, src + size_t(j) * r.row_bytes, scratch + j * d, d);
   return scratch;
 }
 
@@ -152,6 +157,21 @@ void Scores(const float* const* q, const float* k, int64_t kstride, int64_t nv, 
     for (int r = 0; r < R; ++r) FinishFour(q[r], k0, kstride, d8, d, a[r][0], a[r][1], a[r][2], a[r][3], s[r] + j);
   }
   for (int r = 0; r < R; ++r) ScoresFrom(q[r], k, kstride, j, nv, d, s[r]);
+}
+
+// max(m, s[0..n)), as the scalar loop mx = std::max(mx, s[j]) gives it (a NaN score is skipped, a NaN m kept:
+// vmaxps returns its second operand when either is NaN). The scalar loop was a chain of dependent maxss: a
+// quarter of RunTile's samples in decode at 2048 positions.
+float RowMax(const float* s, int64_t n, float m) {
+  __m256 v = _mm256_set1_ps(m);
+  int64_t j = 0;
+  for (; j + 8 <= n; j += 8) v = _mm256_max_ps(_mm256_loadu_ps(s + j), v);
+  __m128 h = _mm_max_ps(_mm256_extractf128_ps(v, 1), _mm256_castps256_ps128(v));
+  h = _mm_max_ps(_mm_movehl_ps(h, h), h);
+  h = _mm_max_ss(_mm_movehdup_ps(h), h);
+  float mx = _mm_cvtss_f32(h);
+  for (; j < n; ++j) mx = std::max(mx, s[j]);
+  return mx;
 }
 
 // s[j] = exp(s[j] - m), j in [0, n); returns the sum.
@@ -276,8 +296,7 @@ void RunTile(const AttentionParams& p, const Rows& it, int64_t kv0, int64_t kv1,
       if (nv <= 0) continue;
       // Online-softmax step of row r over its scores s; returns the rescale factor of its old output.
       auto update = [&](int64_t r, float* s) {
-        float mx = m[r];
-        for (int64_t j = 0; j < nv; ++j) mx = std::max(mx, s[j]);
+        const float mx = RowMax(s, nv, m[r]);
         const float c = m[r] == kNegInf ? 0.0f : std::exp(m[r] - mx);
         l[r] = c * l[r] + ExpShift(s, nv, mx);
         m[r] = mx;
