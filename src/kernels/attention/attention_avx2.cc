@@ -91,8 +91,8 @@ const float* RowsF32(const KvRows& r, int64_t b0, int64_t nb, int64_t g, int64_t
   }
   const uint8_t* src = KvRowsAt(r, b0, g);
   *stride = d;
-  if (r.type == KvType::kF16 && r.row_bytes == size_t(d) * sizeof(uint16_t)) {
-    LoadRow(r.type, src, scratch, nb * d);  // head-major rows: one contiguous run of nb * d halves
+  if (r.row_bytes == KvRowBytes(r.type, d)) {
+    LoadRow(r.type, src, scratch, nb * d);  // head-major rows (any type): one contiguous run of nb * d values
     return scratch;
   }
   for (int64_t j = 0; j < nb; ++j) LoadRow(r.type, src + size_t(j) * r.row_bytes, scratch + j * d, d);
