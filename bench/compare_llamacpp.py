@@ -162,6 +162,12 @@ def compare_model(a, path, machine):
     llama = LlamaCpp(path, a.p, a.n, a.threads, a.seed, a.depth)
     llama.warm_up(a.p)
     seek_pp, seek_tg, ll_pp, ll_tg = [], [], [], []
+    # seek's decode is also paired inside its own process (`seek bench --paired-read`): read passes just before,
+    # every 16 tokens during (off the clock) and just after the run, on the same cores and threads. That sets
+    # the run against the bandwidth of the same seconds; the probes around a round are seconds to tens of
+    # seconds away from its decode (process start, model load, the other engine's run).
+    seek_inproc, seek_inproc_read = [], []
+    paired_args = ["--paired-read", "--machine-mib", str(a.machine_mib)] if machine is not None and a.n else []
     # Paired read probes: the host's memory bandwidth drifts by up to 1.5x within a minute (other tenants), so a
     # limit measured once, minutes away from a run, says little about that run. Probe k is taken just before
     # round k (and one after the last), and each round's decode is set against the mean of its two probes.
@@ -173,12 +179,15 @@ def compare_model(a, path, machine):
         order = ("seek", "llama") if rnd % 2 == 0 else ("llama", "seek")
         for who in order:
             if who == "seek":
-                j = run_seek(a.seek, common + ["-r", "1", "-s", str(a.seed + rnd)])
+                j = run_seek(a.seek, common + ["-r", "1", "-s", str(a.seed + rnd)] + paired_args)
                 info = j
                 if a.p:
                     seek_pp.append(j["pp"]["tok_s"]["median"])
                 if a.n:
                     seek_tg.append(j["tg"]["tok_s"]["median"])
+                    if paired_args:
+                        seek_inproc.append(j["tg"]["paired_fraction"]["median"])
+                        seek_inproc_read.append(j["tg"]["paired_read_gbps"]["median"])
             else:
                 if a.p:
                     ll_pp.append(a.p / llama.pp(a.p))
@@ -205,6 +214,9 @@ def compare_model(a, path, machine):
             t["paired_read_gbps"] = stats(bound)
             t["seek_paired_fraction"] = stats([per_token * x / b for x, b in zip(s, bound)])
             t["llama_cpp_paired_fraction"] = stats([per_token * x / b for x, b in zip(l, bound)])
+        if name.startswith("tg") and seek_inproc:
+            t["seek_inprocess_paired_fraction"] = stats(seek_inproc)
+            t["seek_inprocess_read_gbps"] = stats(seek_inproc_read)
         out["tests"].append(t)
     return out
 
@@ -255,10 +267,13 @@ def markdown(results, machine, a, llama_version):
               f"rounds, tok/s median (min-max); throughput in brackets as a fraction of the machine limit "
               f"(prefill: FMA peak, decode: read bandwidth).", "",
               "Paired: decode GB/s of each round over the mean of the read probes taken just before and just after "
-              "that round, median of the rounds (min-max).", "",
+              "that round (separate `seek bench --machine` processes), median of the rounds (min-max). seek "
+              "in-process: the same run's decode GB/s over read passes taken in the seek process just before, every "
+              "16 tokens during (off the clock) and just after it (`seek bench --paired-read`), median of the "
+              "rounds (min-max).", "",
               "| model | types | test | seek tok/s | llama.cpp tok/s | seek / llama.cpp | seek throughput | "
-              "llama.cpp throughput | seek paired | llama.cpp paired |",
-              "|---|---|---|---:|---:|---:|---:|---:|---:|---:|"]
+              "llama.cpp throughput | seek paired | llama.cpp paired | seek paired in-process |",
+              "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for r in results:
         for t in r["tests"]:
             s, l = t["seek"], t["llama_cpp"]
@@ -266,7 +281,7 @@ def markdown(results, machine, a, llama_version):
                 f"| {Path(r['model']).name} | {r['types']} | {t['test']} | {s['median']:.2f} ({s['min']:.2f}-"
                 f"{s['max']:.2f}) | {l['median']:.2f} ({l['min']:.2f}-{l['max']:.2f}) | **{t['ratio']:.2f}x** | "
                 f"{fmt_limit(t['test'], s['median'], r, machine)} | {fmt_limit(t['test'], l['median'], r, machine)} | "
-                f"{fmt_paired(t, 'seek')} | {fmt_paired(t, 'llama_cpp')} |")
+                f"{fmt_paired(t, 'seek')} | {fmt_paired(t, 'llama_cpp')} | {fmt_paired(t, 'seek_inprocess')} |")
     return "\n".join(lines) + "\n"
 
 

@@ -19,6 +19,7 @@ struct BenchCmdOptions {
   BenchOptions bench;
   std::string output = "md";
   bool machine = false;
+  bool paired_read = false;
   int32_t machine_mib = 1024;
   DraftOptions draft;       // --draft ngram|mtp: also the speculative test (runtime/bench_spec.h)
   std::string prompt_file;  // its prompt (default: the built-in document summary)
@@ -32,6 +33,7 @@ void PrintStep(const char* step) {
 
 int Bench(const BenchCmdOptions& o) {
   if (o.model.model.empty() && !o.machine) Fail("bench: give a model with -m, or --machine (or both)");
+  if (o.paired_read && o.model.model.empty()) Fail("bench --paired-read: give a model with -m");
   ThreadPool pool(ThreadCount(o.model));
   const bool tty = ::isatty(STDERR_FILENO);
 
@@ -47,6 +49,11 @@ int Bench(const BenchCmdOptions& o) {
       BenchOptions bo = o.bench;
       bo.n_ctx = o.model.ctx;
       bo.kv_type = KvTypeOf(o.model);
+      std::unique_ptr<ReadProbe> probe;
+      if (o.paired_read && bo.n_gen > 0) {
+        probe = std::make_unique<ReadProbe>(pool, size_t(o.machine_mib) << 20);
+        bo.paired_read = probe.get();
+      }
       result = std::make_unique<BenchResult>(RunBench(*model, pool, bo, tty ? PrintStep : nullptr));
     }
     if (so.enabled()) {
@@ -104,7 +111,13 @@ void RegisterBench(CLI::App& app, Runner& run) {
   cmd->add_flag("--machine", o->machine,
                 "also measure this machine's memory read bandwidth and FMA peak, and report each figure as a "
                 "fraction of its limit");
-  cmd->add_option("--machine-mib", o->machine_mib, "read-bandwidth buffer in MiB (default 1024)")
+  cmd->add_flag(
+      "--paired-read", o->paired_read,
+      "time a pass of the read-bandwidth probe before each decode run, after every 16 of its tokens "
+      "and after it (off the clock), and report each run's decode GB/s as a fraction of the mean "
+      "of its passes: the bound at the same moment on a host whose bandwidth drifts");
+  cmd->add_option("--machine-mib", o->machine_mib,
+                  "read-bandwidth buffer in MiB, for --machine and --paired-read (default 1024)")
       ->check(CLI::Range(1, 1 << 20));
   AddDraftOptions(cmd, o->draft);
   cmd->add_option("--prompt-file", o->prompt_file,

@@ -6,9 +6,9 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdlib>
-#include <string>
 #include <map>
 #include <random>
+#include <string>
 #include <vector>
 
 #include "core/error.h"
@@ -76,7 +76,8 @@ ModelCost ComputeModelCost(const Model& model) {
     cost.weight_bytes += t.nbytes;
     const std::string& name = t.name;
     if (name == "token_embd.weight" || name == "model.embed_tokens.weight") {
-      decode += double(t.nbytes) / double(std::max<int64_t>(1, t.ne[1])) + (c.tied_embeddings ? double(t.nbytes) : 0.0);
+      decode += double(t.nbytes) / double(std::max<int64_t>(1, t.ne[1])) +
+                (c.tied_embeddings ? double(t.nbytes) : 0.0);
       continue;
     }
     // GGUF "blk.N." or HF "model.layers.N." (per-expert tensors "mlp.experts.E.": the same share in sum).
@@ -84,10 +85,12 @@ ModelCost ComputeModelCost(const Model& model) {
     if (gguf_layer || hf_layer) {
       const int layer = std::atoi(name.c_str() + (gguf_layer ? 4 : 13));
       if (layer >= c.n_layer) continue;  // MTP (NextN) layers
-      const bool expert = name.find("_exps.") != std::string::npos || name.find(".experts.") != std::string::npos;
+      const bool expert =
+          name.find("_exps.") != std::string::npos || name.find(".experts.") != std::string::npos;
       const double share = expert ? expert_share : 1.0;
       decode += double(t.nbytes) * share;
-      if (t.n_dims >= 2 && name.find("ffn_gate_inp") == std::string::npos && name.find("mlp.gate.") == std::string::npos)
+      if (t.n_dims >= 2 && name.find("ffn_gate_inp") == std::string::npos &&
+          name.find("mlp.gate.") == std::string::npos)
         layer_params += double(t.nelements()) * share;
       continue;
     }
@@ -117,7 +120,8 @@ BenchResult RunBench(const Model& model, ThreadPool& pool, const BenchOptions& o
   if (o.depth < 0) Fail("bench: -d must be >= 0 (got %d)", o.depth);
   const int64_t longest = int64_t(o.depth) + std::max(o.n_prompt, o.n_gen);
   if (longest > (int64_t(1) << 24)) {
-    Fail("bench: -d %d with these tests needs %lld tokens of context", o.depth, static_cast<long long>(longest));
+    Fail("bench: -d %d with these tests needs %lld tokens of context", o.depth,
+         static_cast<long long>(longest));
   }
   if (o.n_ctx != 0 && o.n_ctx < longest) {
     Fail("bench: -c %d is smaller than the depth plus the longest test (%lld tokens)", o.n_ctx,
@@ -184,16 +188,46 @@ BenchResult RunBench(const Model& model, ThreadPool& pool, const BenchOptions& o
     r.pp = Finish(o.n_prompt, std::move(seconds));
   }
   if (o.n_gen > 0) {
-    std::vector<double> seconds;
+    std::vector<double> seconds, read_gbps, fraction;
     for (int i = 0; i < o.repetitions; ++i) {
       step("tg", i + 1);
       const std::vector<int32_t> ids = RandomTokens(rng, o.n_gen, c.n_vocab);
       start();
-      const auto t0 = Clock::now();
-      for (int32_t k = 0; k < o.n_gen; ++k) ctx.Eval(std::span<const int32_t>(&ids[size_t(k)], 1));
-      seconds.push_back(SecondsSince(t0));
+      if (!o.paired_read) {
+        const auto t0 = Clock::now();
+        for (int32_t k = 0; k < o.n_gen; ++k) ctx.Eval(std::span<const int32_t>(&ids[size_t(k)], 1));
+        seconds.push_back(SecondsSince(t0));
+        continue;
+      }
+      // Paired: read passes before, every kPairedReadEvery tokens and after, off the clock. Each is the
+      // second of two back-to-back passes, as MeasureMachine times its passes after a warm-up one: a pass
+      // right after decode tokens read ~2-3% slower than one right after a pass (median of 40 pairs), which
+      // would set decode against too low a bound.
+      auto probe = [&] {
+        o.paired_read->Pass();
+        return o.paired_read->Pass();
+      };
+      double run_seconds = 0, read_sum = probe();
+      int passes = 1;
+      for (int32_t k = 0; k < o.n_gen; k += kPairedReadEvery) {
+        const int32_t end = std::min(o.n_gen, k + kPairedReadEvery);
+        const auto t0 = Clock::now();
+        for (int32_t j = k; j < end; ++j) ctx.Eval(std::span<const int32_t>(&ids[size_t(j)], 1));
+        run_seconds += SecondsSince(t0);
+        read_sum += probe();
+        ++passes;
+      }
+      seconds.push_back(run_seconds);
+      const double bound = read_sum / passes;
+      read_gbps.push_back(bound);
+      fraction.push_back(double(r.cost.decode_bytes_per_token) * o.n_gen / std::max(run_seconds, 1e-12) /
+                         1e9 / bound);
     }
     r.tg = Finish(o.n_gen, std::move(seconds));
+    if (o.paired_read) {
+      r.tg.paired_read_gbps = Summarize(std::move(read_gbps));
+      r.tg.paired_fraction = Summarize(std::move(fraction));
+    }
   }
   r.peak_rss_bytes = PeakRssBytes();
   return r;

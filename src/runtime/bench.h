@@ -7,9 +7,15 @@
 //  - depth d (-d, llama-bench's -d): every run starts from a cache that already holds d random tokens, so
 //    "tg128 @ d4096" is the decode speed 4096 tokens into a conversation. The d tokens are evaluated once
 //    (untimed, in batches of 512) and each run rolls the cache back to them (Context::Truncate(d)).
-//  - Before the timed runs, one warm-up: a prefill of min(n_prompt, 32) tokens and one decoded token (pages
-//  in
-//    the mmap'd weights and warms the caches). Every run starts from an empty cache (Context::Truncate(0)).
+//  - Paired read (`paired_read`, `seek bench --paired-read`): a pass of the read-bandwidth probe just
+//    before each decode run, after every kPairedReadEvery of its tokens and at its end, with the clock
+//    stopped for them (each the second of two back-to-back passes, as MeasureMachine times them). The
+//    run's bound is the mean of those passes, and its fraction is its decode GB/s over that bound: on a
+//    shared host whose bandwidth swings by 1.5x within a second, a limit measured in another process
+//    seconds away sets a run against the wrong moment. (Each pass evicts the caches, so the token after
+//    it starts cold: if anything, this understates decode.)
+//  - Before the timed runs, one warm-up: a prefill of min(n_prompt, 32) tokens and one decoded token
+//    (pages in the mmap'd weights and warms the caches). Every run starts from an empty cache (Context::Truncate(0)).
 //
 // Derived figures (ModelCost states the formulas):
 //  - decode GB/s = decode_bytes_per_token * tg tokens/s: the bytes of weights one decoded token streams.
@@ -31,8 +37,9 @@ struct ModelCost {
   // token_embd (the row being embedded). A tied output counts once in full. MoE: a stacked expert tensor
   // counts n_expert_used / n_expert of its bytes (the active weights); MTP layers are not counted.
   uint64_t decode_bytes_per_token = 0;
-  int64_t layer_matmul_params = 0;  // elements of the layer matmul weights one token uses (active experts only)
-  int64_t output_params = 0;        // elements of the output projection (n_embd * n_vocab)
+  int64_t layer_matmul_params =
+      0;                      // elements of the layer matmul weights one token uses (active experts only)
+  int64_t output_params = 0;  // elements of the output projection (n_embd * n_vocab)
   int64_t attn_flops_per_pair = 0;  // 4 * n_layer * n_head * head_dim: flops of QK^T and AV per (query, key)
 
   // Flops of one prefill of n tokens from an empty cache, logits for the last token only:
@@ -44,19 +51,26 @@ struct ModelCost {
 ModelCost ComputeModelCost(const Model& model);
 
 struct BenchOptions {
-  int32_t n_prompt = 512;   // 0 skips the prefill test
-  int32_t n_gen = 128;      // 0 skips the decode test
-  int32_t repetitions = 5;  // timed runs of each test
-  int32_t depth = 0;        // tokens already in the cache when each run starts (llama-bench's -d)
-  int32_t n_ctx = 0;        // 0: depth + n_prompt + n_gen; else at least depth + max(n_prompt, n_gen)
-  uint64_t seed = 1234;     // token ids
+  int32_t n_prompt = 512;           // 0 skips the prefill test
+  int32_t n_gen = 128;              // 0 skips the decode test
+  int32_t repetitions = 5;          // timed runs of each test
+  int32_t depth = 0;                // tokens already in the cache when each run starts (llama-bench's -d)
+  int32_t n_ctx = 0;                // 0: depth + n_prompt + n_gen; else at least depth + max(n_prompt, n_gen)
+  uint64_t seed = 1234;             // token ids
   KvType kv_type = kDefaultKvType;  // the Context's KV cache element type
+  ReadProbe* paired_read = nullptr;  // set: time read passes around and inside each decode run (above)
 };
+
+// Decoded tokens between two passes of the paired read.
+inline constexpr int32_t kPairedReadEvery = 16;
 
 struct BenchTest {
   int32_t n_tokens = 0;  // 0: not run
   Stats seconds;         // per run
   Stats tok_s;           // per run: n_tokens / seconds
+  // Decode with a paired read only (else empty), per run: the mean GB/s of its read passes, and the run's
+  // decode GB/s over that.
+  Stats paired_read_gbps, paired_fraction;
 };
 
 struct BenchResult {

@@ -73,6 +73,11 @@ std::string BenchJson(const BenchResult* r, const MachineLimits* m, const SpecBe
       tg["gbps"] = r->decode_gbps();
       if (m && m->read_gbps.median > 0)
         tg["fraction_of_read_bandwidth"] = r->decode_gbps() / m->read_gbps.median;
+      if (!r->tg.paired_fraction.samples.empty()) {
+        tg["paired_read_every"] = kPairedReadEvery;
+        tg["paired_read_gbps"] = StatsJson(r->tg.paired_read_gbps);
+        tg["paired_fraction"] = StatsJson(r->tg.paired_fraction);
+      }
       j["tg"] = tg;
     }
     j["peak_rss_bytes"] = r->peak_rss_bytes;
@@ -107,10 +112,13 @@ std::string BenchJson(const BenchResult* r, const MachineLimits* m, const SpecBe
 std::string BenchMarkdown(const BenchResult* r, const MachineLimits* m) {
   std::string out;
   if (r) {
+    const BenchTest& tg = r->tg;
+    const bool paired = tg.n_tokens > 0 && !tg.paired_fraction.samples.empty();
+    const bool limits = m || paired;
     out += "| model | size | params | types | threads | test | tok/s | min - max | stdev | throughput |";
-    out += m ? " of machine limit |\n" : "\n";
+    out += limits ? " of machine limit |\n" : "\n";
     out += "|---|---:|---:|---|---:|---|---:|---:|---:|---:|";
-    out += m ? "---:|\n" : "\n";
+    out += limits ? "---:|\n" : "\n";
     const std::string head = StrFormat("| %s | %.2f GiB | %.3f B | %s | %d ", BaseName(r->model_path).c_str(),
                                        double(r->file_bytes) / (1u << 30), double(r->n_params) / 1e9,
                                        r->type_summary.c_str(), r->threads);
@@ -119,7 +127,7 @@ std::string BenchMarkdown(const BenchResult* r, const MachineLimits* m) {
       const std::string at = r->depth > 0 ? StrFormat(" @ d%d", r->depth) : std::string();
       out += head + StrFormat("| %s%d%s | %.2f | %.2f - %.2f | %.2f | %s |", name, t.n_tokens, at.c_str(),
                               t.tok_s.median, t.tok_s.min, t.tok_s.max, t.tok_s.stdev, throughput.c_str());
-      out += m ? " " + limit + " |\n" : "\n";
+      out += limits ? " " + limit + " |\n" : "\n";
     };
     if (r->pp.n_tokens > 0) {
       row("pp", r->pp, StrFormat("%.2f GFLOP/s", r->prefill_gflops()),
@@ -127,14 +135,20 @@ std::string BenchMarkdown(const BenchResult* r, const MachineLimits* m) {
               ? Percent(r->prefill_gflops() / m->fma_gflops.median) + " of f32 FMA peak"
               : "-");
     }
-    if (r->tg.n_tokens > 0) {
-      row("tg", r->tg, StrFormat("%.2f GB/s", r->decode_gbps()),
-          m && m->read_gbps.median > 0
-              ? Percent(r->decode_gbps() / m->read_gbps.median) + " of read bandwidth"
-              : "-");
+    if (tg.n_tokens > 0) {
+      std::string limit = m && m->read_gbps.median > 0
+                              ? Percent(r->decode_gbps() / m->read_gbps.median) + " of read bandwidth"
+                              : std::string();
+      if (paired) {
+        limit += (limit.empty() ? "" : "; ") +
+                 StrFormat("%s of paired read (%s - %s)", Percent(tg.paired_fraction.median).c_str(),
+                           Percent(tg.paired_fraction.min).c_str(), Percent(tg.paired_fraction.max).c_str());
+      }
+      row("tg", tg, StrFormat("%.2f GB/s", r->decode_gbps()), limit.empty() ? "-" : limit);
     }
     out += StrFormat(
-        "\nTimed runs per test: %d, after one warm-up; random token ids (seed %llu); n_ctx %d, KV cache %s. Peak "
+        "\nTimed runs per test: %d, after one warm-up; random token ids (seed %llu); n_ctx %d, KV cache %s. "
+        "Peak "
         "RSS %.1f MiB.\n",
         int(std::max(r->pp.tok_s.samples.size(), r->tg.tok_s.samples.size())),
         static_cast<unsigned long long>(r->seed), r->n_ctx, KvTypeName(r->kv_type),
@@ -147,6 +161,16 @@ std::string BenchMarkdown(const BenchResult* r, const MachineLimits* m) {
     out +=
         "Prefill flops = 2 x layer matmul params x n + 2 x output params + 4 x n_layer x n_head x head_dim x "
         "(n(n+1)/2 + n x depth).\n";
+    if (paired) {
+      const Stats& b = tg.paired_read_gbps;
+      out += StrFormat(
+          "Paired read: a read pass (after a warm-up pass) before each decode run, after every %d of its "
+          "tokens "
+          "and at its end, off the clock; per run, decode GB/s over the mean of its passes. Passes averaged "
+          "%.2f GB/s (runs "
+          "%.2f - %.2f).\n",
+          kPairedReadEvery, b.median, b.min, b.max);
+    }
   }
   if (m) {
     out += r ? "\n" : "";

@@ -2,6 +2,7 @@
 #include "runtime/machine_limits.h"
 
 #include <immintrin.h>
+#include <sys/mman.h>
 
 #include <algorithm>
 #include <chrono>
@@ -9,8 +10,6 @@
 #include <cstdlib>
 #include <cstring>
 #include <memory>
-
-#include <sys/mman.h>
 
 #include "core/error.h"
 
@@ -191,39 +190,49 @@ Stats Summarize(std::vector<double> samples) {
   return s;
 }
 
+ReadProbe::ReadProbe(ThreadPool& pool, size_t buffer_bytes, bool allow_simd)
+    : pool_(pool), bytes_(buffer_bytes / 4096 * 4096), simd_(allow_simd && HasAvx2Fma()) {
+  if (bytes_ < 4096 * size_t(pool.size()))
+    Fail("machine probe: buffer of %zu bytes is too small", buffer_bytes);
+  constexpr size_t kHuge = size_t(2) << 20;  // 2 MiB-aligned, so every page of it can be a huge page
+  const size_t alloc = (bytes_ + kHuge - 1) / kHuge * kHuge;
+  buf_ = static_cast<uint8_t*>(std::aligned_alloc(kHuge, alloc));
+  if (!buf_) Fail("machine probe: cannot allocate %zu bytes", bytes_);
+  // Huge pages where the kernel offers them, as for the repacked weights (RepackArena): with 4 KB pages the
+  // probe read 2-40% slower (in alternating runs), which would have understated the limit decode is set
+  // against.
+  ::madvise(buf_, alloc, MADV_HUGEPAGE);  // advice only: an error leaves 4 KB pages
+  // First touch from the threads that will read each slice (the same split as ReadPass), with varied bytes.
+  uint8_t* p = buf_;
+  pool.ParallelFor(
+      int64_t(bytes_ / kLine),
+      [&](int64_t begin, int64_t end, int) {
+        for (int64_t i = begin; i < end; ++i)
+          std::memset(p + size_t(i) * kLine, int(i * 131 + 7) & 0xff, kLine);
+      },
+      4096 / int64_t(kLine));
+}
+
+ReadProbe::~ReadProbe() {
+  std::free(buf_);
+}
+
+double ReadProbe::Pass() {
+  ++passes_;
+  return ReadPass(pool_, buf_, bytes_, simd_);
+}
+
 MachineLimits MeasureMachine(ThreadPool& pool, const MachineProbeOptions& options) {
   if (options.runs < 1) Fail("machine probe: runs must be at least 1 (got %d)", options.runs);
-  const size_t bytes = options.buffer_bytes / 4096 * 4096;
-  if (bytes < 4096 * size_t(pool.size()))
-    Fail("machine probe: buffer of %zu bytes is too small", options.buffer_bytes);
-  const bool simd = options.allow_simd && HasAvx2Fma();
-
   MachineLimits r;
   r.threads = pool.size();
-  r.isa = simd ? "avx2+fma" : "scalar";
-  r.buffer_bytes = bytes;
-
   {
-    constexpr size_t kHuge = size_t(2) << 20;  // 2 MiB-aligned, so every page of it can be a huge page
-    const size_t alloc = (bytes + kHuge - 1) / kHuge * kHuge;
-    std::unique_ptr<uint8_t, decltype(&std::free)> buf(static_cast<uint8_t*>(std::aligned_alloc(kHuge, alloc)),
-                                                       &std::free);
-    if (!buf) Fail("machine probe: cannot allocate %zu bytes", bytes);
-    // Huge pages where the kernel offers them, as for the repacked weights (RepackArena): with 4 KB pages the
-    // probe read 2-40% slower (in alternating runs), which would have understated the limit decode is set
-    // against.
-    ::madvise(buf.get(), alloc, MADV_HUGEPAGE);  // advice only: an error leaves 4 KB pages
-    // First touch from the threads that will read each slice (the same split as ReadPass), with varied bytes.
-    uint8_t* p = buf.get();
-    pool.ParallelFor(
-        int64_t(bytes / kLine),
-        [&](int64_t begin, int64_t end, int) {
-          for (int64_t i = begin; i < end; ++i)
-            std::memset(p + size_t(i) * kLine, int(i * 131 + 7) & 0xff, kLine);
-        },
-        4096 / int64_t(kLine));
-    r.read_gbps = Repeat(options.runs, [&] { return ReadPass(pool, p, bytes, simd); });
+    ReadProbe probe(pool, options.buffer_bytes, options.allow_simd);
+    r.isa = probe.simd() ? "avx2+fma" : "scalar";
+    r.buffer_bytes = probe.bytes();
+    r.read_gbps = Repeat(options.runs, [&] { return probe.Pass(); });
   }
+  const bool simd = r.isa != "scalar";
 
   // About 2e8 chain steps per thread and run: ~0.05-0.2 s on current cores.
   const int64_t fma_iters = simd ? 20'000'000 : 5'000'000;

@@ -48,4 +48,29 @@ struct MachineLimits {
 
 MachineLimits MeasureMachine(ThreadPool& pool, const MachineProbeOptions& options = {});
 
+// The read-bandwidth probe with its buffer kept, so a pass can be timed at any moment: `seek bench
+// --paired-read` reads it just before, during and just after each decode run, because this host's bandwidth
+// swings by 1.5x within a second (other tenants) and a limit measured seconds away says little about a run.
+// The buffer (2 MiB-aligned, huge pages advised, every page touched by the thread that reads it) and the
+// pass are MeasureMachine's.
+class ReadProbe {
+ public:
+  ReadProbe(ThreadPool& pool, size_t buffer_bytes, bool allow_simd = true);
+  ~ReadProbe();
+  ReadProbe(const ReadProbe&) = delete;
+  ReadProbe& operator=(const ReadProbe&) = delete;
+
+  double Pass();  // one pass over the buffer with every thread of the pool; GB/s (1e9 bytes/s)
+  size_t bytes() const { return bytes_; }
+  int64_t passes() const { return passes_; }  // passes so far
+  bool simd() const { return simd_; }
+
+ private:
+  ThreadPool& pool_;
+  size_t bytes_ = 0;
+  bool simd_ = false;
+  uint8_t* buf_ = nullptr;
+  int64_t passes_ = 0;
+};
+
 }  // namespace seek

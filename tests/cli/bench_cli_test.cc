@@ -93,6 +93,21 @@ TEST(CliBench, ModelAndMachineGiveFractions) {
   EXPECT_GT(j["pp"]["fraction_of_fma_peak"].get<double>(), 0);
 }
 
+TEST(CliBench, PairedRead) {
+  Output r = Seek("bench -m '" + Tiny() + "' -p 0 -n 2 -r 2 -t 2 --paired-read --machine-mib 8 -o json");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto j = nlohmann::json::parse(r.out);
+  ExpectPositiveStats(j["tg"]["paired_read_gbps"], 2);
+  ExpectPositiveStats(j["tg"]["paired_fraction"], 2);
+  EXPECT_FALSE(j.contains("machine"));  // the paired passes need no --machine
+  Output md = Seek("bench -m '" + Tiny() + "' -p 0 -n 2 -r 1 -t 1 --paired-read --machine-mib 8");
+  ASSERT_EQ(md.exit_code, 0) << md.err;
+  EXPECT_NE(md.out.find("of paired read"), std::string::npos) << md.out;
+  Output alone = Seek("bench --paired-read");
+  EXPECT_EQ(alone.exit_code, 1) << alone.err;
+  EXPECT_NE(alone.err.find("-m"), std::string::npos) << alone.err;
+}
+
 TEST(CliBench, BadFlagsAreUsageErrors) {
   const std::string m = " -m '" + Tiny() + "'";
   for (const std::string& args : std::vector<std::string>{

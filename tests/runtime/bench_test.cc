@@ -120,7 +120,8 @@ TEST(Bench, RunsAtDepth) {
   o.n_gen = 3;
   o.repetitions = 2;
   o.depth = 600;  // more than one 512-token batch
-  o.n_ctx = 604;  // exactly depth + the longest test: each run must roll back to the depth, or the next overflows
+  o.n_ctx =
+      604;  // exactly depth + the longest test: each run must roll back to the depth, or the next overflows
   std::vector<std::string> steps;
   static std::vector<std::string>* log = &steps;
   BenchResult r = RunBench(*model, pool, o, [](const char* s) { log->push_back(s); });
@@ -147,6 +148,46 @@ TEST(Bench, RunsAtDepth) {
   o.n_ctx = 0;
   o.depth = -1;
   EXPECT_THROW(RunBench(*model, pool, o), Error);
+}
+
+// --paired-read: read passes before, inside (every kPairedReadEvery tokens) and after each decode run, each
+// after a warm-up pass; each run's fraction is its own decode GB/s over the mean of its passes.
+TEST(Bench, PairedReadSetsEachRunAgainstItsOwnPasses) {
+  auto model = Model::Load(TinyModel("llama_untied", "q8_0"));
+  ThreadPool pool(2);
+  ReadProbe probe(pool, size_t(8) << 20);
+  BenchOptions o;
+  o.n_prompt = 4;
+  o.n_gen = kPairedReadEvery + 3;  // two segments: 16 tokens, then 3
+  o.repetitions = 2;
+  o.paired_read = &probe;
+  BenchResult r = RunBench(*model, pool, o);
+  EXPECT_EQ(probe.passes(),
+            2 * 3 * 2);  // 2 passes at each of 3 points (before, after 16, at the end), 2 runs
+  ASSERT_EQ(r.tg.paired_fraction.samples.size(), 2u);
+  ASSERT_EQ(r.tg.paired_read_gbps.samples.size(), 2u);
+  for (size_t i = 0; i < 2; ++i) {
+    const double read = r.tg.paired_read_gbps.samples[i];
+    EXPECT_GT(read, 0);
+    EXPECT_TRUE(std::isfinite(read));
+    const double decode_gbps = double(r.cost.decode_bytes_per_token) * r.tg.tok_s.samples[i] / 1e9;
+    EXPECT_NEAR(r.tg.paired_fraction.samples[i], decode_gbps / read, 1e-9 * decode_gbps / read);
+  }
+  const auto j = nlohmann::json::parse(BenchJson(&r, nullptr));
+  EXPECT_EQ(j["tg"]["paired_read_every"], kPairedReadEvery);
+  EXPECT_DOUBLE_EQ(j["tg"]["paired_fraction"]["median"].get<double>(), r.tg.paired_fraction.median);
+  EXPECT_FALSE(j["pp"].contains("paired_fraction"));
+  const std::string md = BenchMarkdown(&r, nullptr);
+  EXPECT_NE(md.find("of paired read"), std::string::npos) << md;
+  EXPECT_NE(md.find("Paired read:"), std::string::npos) << md;
+
+  // Without it: no passes, no paired figures.
+  o.paired_read = nullptr;
+  r = RunBench(*model, pool, o);
+  EXPECT_EQ(probe.passes(), 12);
+  EXPECT_TRUE(r.tg.paired_fraction.samples.empty());
+  EXPECT_FALSE(nlohmann::json::parse(BenchJson(&r, nullptr))["tg"].contains("paired_fraction"));
+  EXPECT_EQ(BenchMarkdown(&r, nullptr).find("paired"), std::string::npos);
 }
 
 TEST(Bench, SkipsATestWithZeroTokens) {
