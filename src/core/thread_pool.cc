@@ -30,7 +30,7 @@ int64_t NowMicros() {
 
 }  // namespace
 
-ThreadPool::ThreadPool(int n_threads) : n_threads_(std::max(1, n_threads)) {
+ThreadPool::ThreadPool(int n_threads) : n_threads_(std::max(1, n_threads)), ranges_(new Range[size_t(n_threads_)]) {
   for (int i = 1; i < n_threads_; ++i) workers_.emplace_back([this, i] { WorkerLoop(i); });
 }
 
@@ -47,36 +47,43 @@ int ThreadPool::HardwareThreads() { return std::max(1u, std::thread::hardware_co
 
 namespace {
 
-constexpr int kGenShift = 32;
-constexpr uint64_t kNextMask = 0xFFFFFFFF;
-
+constexpr int kGenShift = 32;  // in work_
 uint32_t GenOf(uint64_t w) { return uint32_t(w >> kGenShift); }
+
+// Range words (ThreadPool::Range).
+constexpr int kRangeBits = 20;
+constexpr uint64_t kRangeMask = (uint64_t(1) << kRangeBits) - 1;
+constexpr uint32_t kRangeGenMask = (uint32_t(1) << (64 - 2 * kRangeBits)) - 1;
+uint64_t RangeWord(uint32_t gen, int64_t front, int64_t back) {
+  return (uint64_t(gen & kRangeGenMask) << (2 * kRangeBits)) | (uint64_t(front) << kRangeBits) | uint64_t(back);
+}
+uint32_t RangeGen(uint64_t w) { return uint32_t(w >> (2 * kRangeBits)); }
+int64_t RangeFront(uint64_t w) { return int64_t((w >> kRangeBits) & kRangeMask); }
+int64_t RangeBack(uint64_t w) { return int64_t(w & kRangeMask); }
 
 }  // namespace
 
 void ThreadPool::ParallelFor(int64_t n, const std::function<void(int64_t, int64_t, int)>& fn, int64_t grain) {
   if (n <= 0) return;
   grain = std::max<int64_t>(1, grain);
-  if ((n + grain - 1) / grain > int64_t(kNextMask)) grain = (n + int64_t(kNextMask) - 1) / int64_t(kNextMask);
+  if ((n + grain - 1) / grain > kMaxGrains) grain = (n + kMaxGrains - 1) / kMaxGrains;
   const int64_t blocks = (n + grain - 1) / grain;
   const int used = static_cast<int>(std::min<int64_t>(n_threads_, blocks));
   if (used <= 1) {
     fn(0, n, 0);
     return;
   }
-  // Seal the previous generation first: a worker still holding its word (all of whose grains are taken) could
-  // otherwise read the new n_grains_ below, see grains left, and claim them from the old word before the new
-  // one is stored. The seal is a generation with every grain taken, so such a compare-exchange fails; the
-  // release store of n_grains_ and the acquire load in RunChunks order the seal before any reader of the new
-  // count.
-  ++generation_;
-  work_.store((uint64_t(generation_) << kGenShift) | kNextMask, std::memory_order_seq_cst);
   fn_ = &fn;
   n_ = n;
   grain_ = grain;
-  n_grains_.store(blocks, std::memory_order_release);
   done_.store(0, std::memory_order_relaxed);
   ++generation_;
+  // Thread t starts with grains [t * blocks / T, (t + 1) * blocks / T). A worker still in an older generation
+  // fails every compare-exchange on these words (their generation differs), so no seal is needed.
+  for (int t = 0; t < n_threads_; ++t) {
+    const int64_t b = blocks * t / n_threads_, e = blocks * (t + 1) / n_threads_;
+    ranges_[size_t(t)].word.store(RangeWord(generation_, b, e), std::memory_order_release);
+  }
   // seq_cst pairs with the sleeper's seq_cst increment of sleepers_ (see WorkerLoop): either we see the
   // sleeper and notify it under the mutex, or it sees the new generation before it waits.
   work_.store(uint64_t(generation_) << kGenShift, std::memory_order_seq_cst);
@@ -97,28 +104,48 @@ void ThreadPool::ParallelFor(int64_t n, const std::function<void(int64_t, int64_
   fn_ = nullptr;
 }
 
-int64_t ThreadPool::ClaimSize(int64_t next) const {
-  return std::max<int64_t>(1, (n_grains_.load(std::memory_order_acquire) - next) / (2 * int64_t(n_threads_)));
+void ThreadPool::RunGrains(int64_t begin, int64_t end, int index) {
+  // fn_/n_/grain_ are this generation's: the caller set them before the range words, and waits for every
+  // grain to be done before it changes them.
+  (*fn_)(begin * grain_, std::min(n_, end * grain_), index);
+  done_.fetch_add(end - begin, std::memory_order_acq_rel);
 }
 
 void ThreadPool::RunChunks(uint32_t gen, int index) {
-  uint64_t w = work_.load(std::memory_order_acquire);
+  const uint32_t g = gen & kRangeGenMask;
+  // Own range, from the front: a quarter of what is left per claim (at least one grain).
+  std::atomic<uint64_t>& own = ranges_[size_t(index)].word;
+  uint64_t w = own.load(std::memory_order_acquire);
   for (;;) {
-    if (GenOf(w) != gen) return;
-    // n_grains_ may already belong to a newer generation when we read it (we may hold a stale w); the word was
-    // sealed before it was written (ParallelFor), so the compare-exchange below then fails. When it succeeds,
-    // the value was this generation's.
-    const int64_t total = n_grains_.load(std::memory_order_acquire);
-    const int64_t next = int64_t(w & kNextMask);
-    if (next >= total) return;
-    const int64_t take = std::min(ClaimSize(next), total - next);
-    if (!work_.compare_exchange_weak(w, w + uint64_t(take), std::memory_order_acq_rel, std::memory_order_acquire))
+    if (RangeGen(w) != g) return;  // a newer generation: ours is done
+    const int64_t f = RangeFront(w), b = RangeBack(w);
+    if (f >= b) break;
+    const int64_t take = std::max<int64_t>(1, (b - f) / 4);
+    if (!own.compare_exchange_weak(w, RangeWord(gen, f + take, b), std::memory_order_acq_rel,
+                                   std::memory_order_acquire))
       continue;
-    // Grains [next, next + take) of this generation are ours; fn_/n_/grain_ stay valid until we report them done.
-    const int64_t begin = next * grain_;
-    (*fn_)(begin, std::min(n_, (next + take) * grain_), index);
-    done_.fetch_add(take, std::memory_order_acq_rel);
-    w = work_.load(std::memory_order_acquire);
+    RunGrains(f, f + take, index);
+    w = own.load(std::memory_order_acquire);
+  }
+  // Then from the back of the others' ranges, half of what is left at a time, until every range is empty.
+  for (bool found = true; found;) {
+    found = false;
+    for (int k = 1; k < n_threads_; ++k) {
+      std::atomic<uint64_t>& other = ranges_[size_t((index + k) % n_threads_)].word;
+      uint64_t v = other.load(std::memory_order_acquire);
+      for (;;) {
+        if (RangeGen(v) != g) return;
+        const int64_t f = RangeFront(v), b = RangeBack(v);
+        if (f >= b) break;
+        const int64_t take = std::max<int64_t>(1, (b - f) / 2);
+        if (!other.compare_exchange_weak(v, RangeWord(gen, f, b - take), std::memory_order_acq_rel,
+                                         std::memory_order_acquire))
+          continue;
+        RunGrains(b - take, b, index);
+        found = true;
+        v = other.load(std::memory_order_acquire);
+      }
+    }
   }
 }
 

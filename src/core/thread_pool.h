@@ -1,12 +1,16 @@
 // A persistent pool of worker threads; the calling thread works too, so a pool of N threads starts N-1
 // workers. No OpenMP.
 //
-// ParallelFor hands out [0, n) in contiguous, grain-aligned chunks that the threads claim from one atomic
-// counter, largest first ("guided" scheduling): each claim takes 1/(2 * threads) of what is left, at least
-// one grain. The first claims are large (few claims, long runs of contiguous memory for the prefetchers) and
-// the last ones one grain, so threads that run at different speeds (a descheduled thread on a busy machine,
-// or one core getting less of the shared memory bandwidth) still finish within about a grain of each other.
-// With fixed chunks (2 per thread), one thread waited for the other ~10% of a decode step.
+// ParallelFor splits [0, n) in grain-aligned pieces, and gives each thread one contiguous range of about
+// n / threads grains to start with. A thread takes chunks from the front of its own range, a quarter of what
+// is left in it at a time, so its chunks follow each other in memory: one long stream for the hardware
+// prefetchers and for the kernels' software prefetch, which runs ahead into the next chunk. A thread whose
+// range is empty steals half of what is left at the back of another thread's range, so threads that run at
+// different speeds (a descheduled thread on a busy machine, or one core getting less of the shared memory
+// bandwidth) still finish within about a grain of each other. With fixed chunks (2 per thread), one thread
+// waited for the other ~10% of a decode step. With one shared counter and "guided" claims (each 1/(2 x
+// threads) of what was left, used until 2026-11-24), each thread's work was ~12 chunks scattered over the
+// range, every one a restart of the stream, and every claim a compare-exchange on a line both cores write.
 //
 // Cheap hand-off: decode calls ParallelFor ~150+ times per token, so a mutex + condition variable round trip
 // (tens of microseconds) per call would dominate. Instead, workers spin on an atomic word (generation and
@@ -18,6 +22,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <thread>
 #include <vector>
@@ -44,32 +49,42 @@ class ThreadPool {
   // How long an idle worker spins before it sleeps.
   static constexpr int64_t kSpinMicros = 300;
   // Callers that cut their own work into pieces of equal cost (MatMulMany) make this many per thread, so the
-  // guided claims can still balance them: the last claim is one piece, and a thread that finishes first
+  // claims and steals can still balance them: the last claim is one piece, and a thread that finishes first
   // waits for at most that (16 per thread left ~45 us slices in V2-Lite's MoE decode; docs/KERNELS.md).
   static constexpr int kChunksPerThread = 128;
+  // Most grains one ParallelFor hands out (larger n gets a larger grain).
+  static constexpr int64_t kMaxGrains = (int64_t(1) << 20) - 1;
 
  private:
   void WorkerLoop(int index);
-  // Claims and runs chunks of generation `gen` until none are left (or a newer generation started).
+  // Runs chunks of generation `gen`: from the front of range `index`, then stolen from the back of the others,
+  // until none are left (or a newer generation started).
   void RunChunks(uint32_t gen, int index);
-  // Grains of the next claim when `next` of n_grains_ grains are taken.
-  int64_t ClaimSize(int64_t next) const;
+  // Runs grains [begin, end) and counts them done.
+  void RunGrains(int64_t begin, int64_t end, int index);
+
+  // A thread's range of grains: generation (bits 40..63) | front (20..39) | back (0..19). The owner takes
+  // [front, front + k), a thief [back - k, back), each by compare-exchange, so every grain is taken once; a
+  // word of an older generation fails every compare-exchange of a newer one.
+  struct alignas(64) Range {
+    std::atomic<uint64_t> word{0};
+  };
 
   int n_threads_;
   std::vector<std::thread> workers_;
-  // generation (bits 32..63) | next unclaimed grain (0..31). Stored (release) after fn_/n_/grain_/n_grains_
-  // are set; a successful claim (compare-exchange) of grains of the current generation makes them visible, and
-  // they stay valid until every grain is done (the caller waits for that).
+  std::unique_ptr<Range[]> ranges_;
+  // The generation (bits 32..63), stored (release) after fn_/n_/grain_/n_grains_ and every range word are
+  // set; workers spin on it.
   alignas(64) std::atomic<uint64_t> work_{0};
   alignas(64) std::atomic<int64_t> done_{0};  // grains finished in the current generation
   alignas(64) std::atomic<int> sleepers_{0};  // workers blocked on wake_cv_
   std::atomic<bool> stop_{false};
   std::mutex mu_;
   std::condition_variable wake_cv_;
+  // Valid from a successful claim of a grain of the current generation until every grain is done.
   const std::function<void(int64_t, int64_t, int)>* fn_ = nullptr;
   int64_t n_ = 0, grain_ = 1;
-  std::atomic<int64_t> n_grains_{0};  // atomic: a worker holding a stale generation may read it (RunChunks)
-  uint32_t generation_ = 0;  // caller-side copy of the current generation
+  uint32_t generation_ = 0;  // caller-side copy of the current generation (24 bits used in range words)
 };
 
 }  // namespace seek

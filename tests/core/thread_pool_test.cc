@@ -60,35 +60,45 @@ TEST(ThreadPool, WakesSleepingWorkers) {
   }
 }
 
-// Chunks start on a grain boundary, the guided claims shrink towards one grain, and the first claim is about
-// 1/(2 * threads) of the range.
-TEST(ThreadPool, ChunksAreGrainAlignedAndShrink) {
-  ThreadPool pool(2);
-  const int64_t n = 1000, grain = 8;  // 125 grains
-  std::mutex mu;
-  std::vector<std::pair<int64_t, int64_t>> chunks;
-  pool.ParallelFor(n, [&](int64_t b, int64_t e, int) {
-    std::lock_guard<std::mutex> lock(mu);
-    chunks.emplace_back(b, e);
-  }, grain);
-  std::sort(chunks.begin(), chunks.end());
-  ASSERT_FALSE(chunks.empty());
-  EXPECT_EQ(chunks.front().first, 0);
-  EXPECT_EQ(chunks.back().second, n);
-  for (size_t i = 0; i < chunks.size(); ++i) {
-    EXPECT_EQ(chunks[i].first % grain, 0);
-    if (i == 0) continue;
-    EXPECT_EQ(chunks[i].first, chunks[i - 1].second);
-    EXPECT_LE(chunks[i].second - chunks[i].first, chunks[i - 1].second - chunks[i - 1].first);
+// Chunks start on a grain boundary and cover the range once. Each thread first runs chunks from the front of
+// its own range (thread t: grains [t * G / T, (t + 1) * G / T)) in order, each starting where the one before
+// ended, so its weights stream as one run; only after that does it run chunks stolen from other ranges.
+TEST(ThreadPool, EachThreadStreamsItsOwnRangeThenSteals) {
+  for (int threads : {2, 3}) {
+    ThreadPool pool(threads);
+    const int64_t n = 1000, grain = 8, grains = 125;  // the last grain is partial
+    for (int iter = 0; iter < 50; ++iter) {
+      auto runs = std::vector<std::vector<std::pair<int64_t, int64_t>>>(size_t(threads));
+      pool.ParallelFor(n, [&](int64_t b, int64_t e, int idx) {
+        runs[size_t(idx)].emplace_back(b, e);  // one thread per index at a time (ManySmallCallsAndIndices)
+      }, grain);
+      std::vector<int> hits(size_t(n), 0);
+      for (int t = 0; t < threads; ++t) {
+        const int64_t own_b = grains * t / threads * grain, own_e = std::min(n, grains * (t + 1) / threads * grain);
+        int64_t at = own_b;
+        bool stealing = false;
+        for (const auto& [b, e] : runs[size_t(t)]) {
+          ASSERT_EQ(b % grain, 0);
+          ASSERT_LT(b, e);
+          for (int64_t i = b; i < e; ++i) hits[size_t(i)]++;
+          const bool own = b >= own_b && b < own_e;
+          if (own) {
+            EXPECT_FALSE(stealing) << "thread " << t << " ran its own grains after stealing";
+            EXPECT_EQ(b, at) << "thread " << t << "'s own chunks are not one run";
+            at = e;
+          } else {
+            stealing = true;
+          }
+        }
+      }
+      for (int64_t i = 0; i < n; ++i) ASSERT_EQ(hits[size_t(i)], 1) << i;
+    }
   }
-  EXPECT_EQ(chunks.front().second, 31 * grain);             // 125 / 4 grains
-  EXPECT_EQ(chunks.back().second - chunks.back().first, n - 124 * grain);  // the last, partial grain
-  EXPECT_GT(chunks.size(), 8u);
 }
 
-// One thread much slower than the other (a descheduled core): the slow one keeps at most the first claim it
-// made (<= 1/(2 x threads) of the range) and the fast one takes everything else. A static split would give each
-// half. (Whichever thread claims first gets the largest piece, so the split is 300/100 or better, not exact.)
+// One thread much slower than the other (a descheduled core): the slow one keeps about the first claim it
+// made (a quarter of its half) and the fast one, after its own half, steals the rest of the slow one's. A
+// static split would give each half.
 TEST(ThreadPool, FastThreadTakesOverFromSlowOne) {
   ThreadPool pool(2);
   const int64_t n = 400;
