@@ -111,11 +111,12 @@ void RegisterBench(CLI::App& app, Runner& run) {
   cmd->add_flag("--machine", o->machine,
                 "also measure this machine's memory read bandwidth and FMA peak, and report each figure as a "
                 "fraction of its limit");
-  cmd->add_flag(
-      "--paired-read", o->paired_read,
-      "time a pass of the read-bandwidth probe before each decode run, after every 16 of its tokens "
-      "and after it (off the clock), and report each run's decode GB/s as a fraction of the mean "
-      "of its passes: the bound at the same moment on a host whose bandwidth drifts");
+  cmd->add_flag("--paired-read", o->paired_read,
+                StrFormat("time a pass of the read-bandwidth probe before each decode run, after every %d of its "
+                          "tokens and after it (off the clock), and report each run's decode GB/s as a fraction "
+                          "of the mean of its passes: the bound at the same moment on a host whose bandwidth "
+                          "drifts",
+                          kPairedReadEvery));
   cmd->add_option("--machine-mib", o->machine_mib,
                   "read-bandwidth buffer in MiB, for --machine and --paired-read (default 1024)")
       ->check(CLI::Range(1, 1 << 20));

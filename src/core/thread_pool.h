@@ -13,8 +13,8 @@
 // range, every one a restart of the stream, and every claim a compare-exchange on a line both cores write.
 //
 // Cheap hand-off: decode calls ParallelFor ~150+ times per token, so a mutex + condition variable round trip
-// (tens of microseconds) per call would dominate. Instead, workers spin on an atomic word (generation and
-// next chunk, with a pause instruction) and the caller waits on an atomic count of finished chunks. A worker
+// (tens of microseconds) per call would dominate. Instead, workers spin on an atomic word (the generation,
+// with a pause instruction) and the caller waits on an atomic count of finished grains. A worker
 // that has seen no work for kSpinMicros falls back to sleeping on a condition variable, so an idle server does
 // not burn CPU; the caller only touches the mutex when some worker is asleep.
 #pragma once
@@ -73,8 +73,8 @@ class ThreadPool {
   int n_threads_;
   std::vector<std::thread> workers_;
   std::unique_ptr<Range[]> ranges_;
-  // The generation (bits 32..63), stored (release) after fn_/n_/grain_/n_grains_ and every range word are
-  // set; workers spin on it.
+  // The generation (bits 32..63), stored after fn_/n_/grain_ and every range word are set; workers spin on
+  // it.
   alignas(64) std::atomic<uint64_t> work_{0};
   alignas(64) std::atomic<int64_t> done_{0};  // grains finished in the current generation
   alignas(64) std::atomic<int> sleepers_{0};  // workers blocked on wake_cv_

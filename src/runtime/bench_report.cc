@@ -148,8 +148,7 @@ std::string BenchMarkdown(const BenchResult* r, const MachineLimits* m) {
     }
     out += StrFormat(
         "\nTimed runs per test: %d, after one warm-up; random token ids (seed %llu); n_ctx %d, KV cache %s. "
-        "Peak "
-        "RSS %.1f MiB.\n",
+        "Peak RSS %.1f MiB.\n",
         int(std::max(r->pp.tok_s.samples.size(), r->tg.tok_s.samples.size())),
         static_cast<unsigned long long>(r->seed), r->n_ctx, KvTypeName(r->kv_type),
         double(r->peak_rss_bytes) / (1 << 20));
