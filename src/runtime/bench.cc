@@ -193,35 +193,35 @@ BenchResult RunBench(const Model& model, ThreadPool& pool, const BenchOptions& o
       step("tg", i + 1);
       const std::vector<int32_t> ids = RandomTokens(rng, o.n_gen, c.n_vocab);
       start();
-      if (!o.paired_read) {
-        const auto t0 = Clock::now();
-        for (int32_t k = 0; k < o.n_gen; ++k) ctx.Eval(std::span<const int32_t>(&ids[size_t(k)], 1));
-        seconds.push_back(SecondsSince(t0));
-        continue;
-      }
       // Paired: read passes before, every kPairedReadEvery tokens and after, off the clock. Each is the
       // second of two back-to-back passes, as MeasureMachine times its passes after a warm-up one: a pass
       // right after decode tokens read ~2-3% slower than one right after a pass (median of 40 pairs), which
-      // would set decode against too low a bound.
-      auto probe = [&] {
-        o.paired_read->Pass();
-        return o.paired_read->Pass();
+      // would set decode against too low a bound. Unpaired: the run is one segment.
+      ReadProbe* const probe = o.paired_read;
+      double run_seconds = 0, read_sum = 0;
+      int passes = 0;
+      auto read = [&] {
+        if (!probe) return;
+        probe->Pass();
+        read_sum += probe->Pass();
+        ++passes;
       };
-      double run_seconds = 0, read_sum = probe();
-      int passes = 1;
-      for (int32_t k = 0; k < o.n_gen; k += kPairedReadEvery) {
-        const int32_t end = std::min(o.n_gen, k + kPairedReadEvery);
+      read();
+      const int32_t segment = probe ? kPairedReadEvery : o.n_gen;
+      for (int32_t k = 0; k < o.n_gen; k += segment) {
+        const int32_t end = std::min(o.n_gen, k + segment);
         const auto t0 = Clock::now();
         for (int32_t j = k; j < end; ++j) ctx.Eval(std::span<const int32_t>(&ids[size_t(j)], 1));
         run_seconds += SecondsSince(t0);
-        read_sum += probe();
-        ++passes;
+        read();
       }
       seconds.push_back(run_seconds);
-      const double bound = read_sum / passes;
-      read_gbps.push_back(bound);
-      fraction.push_back(double(r.cost.decode_bytes_per_token) * o.n_gen / std::max(run_seconds, 1e-12) /
-                         1e9 / bound);
+      if (probe) {
+        const double bound = read_sum / passes;
+        read_gbps.push_back(bound);
+        fraction.push_back(double(r.cost.decode_bytes_per_token) * o.n_gen / std::max(run_seconds, 1e-12) /
+                           1e9 / bound);
+      }
     }
     r.tg = Finish(o.n_gen, std::move(seconds));
     if (o.paired_read) {

@@ -226,13 +226,14 @@ MachineLimits MeasureMachine(ThreadPool& pool, const MachineProbeOptions& option
   if (options.runs < 1) Fail("machine probe: runs must be at least 1 (got %d)", options.runs);
   MachineLimits r;
   r.threads = pool.size();
+  bool simd = false;
   {
     ReadProbe probe(pool, options.buffer_bytes, options.allow_simd);
-    r.isa = probe.simd() ? "avx2+fma" : "scalar";
+    simd = probe.simd();
     r.buffer_bytes = probe.bytes();
     r.read_gbps = Repeat(options.runs, [&] { return probe.Pass(); });
   }
-  const bool simd = r.isa != "scalar";
+  r.isa = simd ? "avx2+fma" : "scalar";
 
   // About 2e8 chain steps per thread and run: ~0.05-0.2 s on current cores.
   const int64_t fma_iters = simd ? 20'000'000 : 5'000'000;

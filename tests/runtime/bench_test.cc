@@ -120,8 +120,7 @@ TEST(Bench, RunsAtDepth) {
   o.n_gen = 3;
   o.repetitions = 2;
   o.depth = 600;  // more than one 512-token batch
-  o.n_ctx =
-      604;  // exactly depth + the longest test: each run must roll back to the depth, or the next overflows
+  o.n_ctx = 604;  // exactly depth + the longest test: each run must roll back to the depth, or the next overflows
   std::vector<std::string> steps;
   static std::vector<std::string>* log = &steps;
   BenchResult r = RunBench(*model, pool, o, [](const char* s) { log->push_back(s); });
@@ -162,8 +161,8 @@ TEST(Bench, PairedReadSetsEachRunAgainstItsOwnPasses) {
   o.repetitions = 2;
   o.paired_read = &probe;
   BenchResult r = RunBench(*model, pool, o);
-  EXPECT_EQ(probe.passes(),
-            2 * 3 * 2);  // 2 passes at each of 3 points (before, after 16, at the end), 2 runs
+  // 2 passes at each of 3 points (before, after 16 tokens, at the end), 2 runs.
+  EXPECT_EQ(probe.passes(), 2 * 3 * 2);
   ASSERT_EQ(r.tg.paired_fraction.samples.size(), 2u);
   ASSERT_EQ(r.tg.paired_read_gbps.samples.size(), 2u);
   for (size_t i = 0; i < 2; ++i) {
